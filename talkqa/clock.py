@@ -1,0 +1,49 @@
+"""Time sources shared by the simulators, connectors and the sync.
+
+Tests never sleep: they share a :class:`FakeClock` between a simulator and a
+connector, and ``sleep`` on it advances time instantly.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime
+from typing import Protocol
+
+
+class Clock(Protocol):
+    def now(self) -> float:
+        """Seconds since the Unix epoch."""
+
+    def sleep(self, seconds: float) -> None:
+        """Wait (or pretend to wait) for ``seconds``."""
+
+
+class SystemClock:
+    """The real clock."""
+
+    def now(self) -> float:
+        return time.time()
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            time.sleep(seconds)
+
+
+class FakeClock:
+    """A manual clock: ``sleep`` and ``advance`` move it forward at once; thread-safe."""
+
+    def __init__(self, start: float | None = None) -> None:
+        self._now = start if start is not None else datetime(2026, 1, 1, tzinfo=UTC).timestamp()
+        self._lock = threading.Lock()
+
+    def now(self) -> float:
+        with self._lock:
+            return self._now
+
+    def sleep(self, seconds: float) -> None:
+        self.advance(max(0.0, seconds))
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            self._now += seconds
