@@ -1,7 +1,15 @@
 """The talkqa command line."""
 import click
 
+from talkqa.commands.lint import lint
+from talkqa.commands.model import model
+
 
 @click.group()
+@click.version_option(package_name="talkqa")
 def main() -> None:
     """talkqa: conformance tests generated from dataflow documents."""
+
+
+main.add_command(model)
+main.add_command(lint)

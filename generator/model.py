@@ -1,0 +1,212 @@
+"""The typed mapping model of a dataflow document.
+
+Everything here is frozen and built only by :mod:`generator.parser`. ``to_json``
+gives the stable JSON form that ``talkqa model --json`` prints (documented in the
+README); the generated suites carry the same data as Python literals.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Policy(StrEnum):
+    """How records of the two entities get linked (the documents' wording decides)."""
+
+    ALWAYS = "always"
+    MERGE_OR_CREATE = "merge_or_create"
+    LINK_REQUIRED = "link_required"
+    CONDITIONAL = "conditional"
+    UNKNOWN = "unknown"
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+#: Declared data types as the documents write them (after removing quotes).
+NORMALISED_TYPES = {
+    "string": "string",
+    "str": "string",
+    "integer": "integer",
+    "int": "integer",
+    "float": "float",
+    "decimal": "float",
+    "number": "float",
+    "boolean": "boolean",
+    "bool": "boolean",
+    "list": "list",
+    "array": "list",
+    "n/a": "unknown",
+    "": "unknown",
+}
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    severity: Severity
+    line: int
+    code: str
+    message: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"severity": str(self.severity), "line": self.line, "code": self.code, "message": self.message}
+
+
+@dataclass(frozen=True)
+class SystemRef:
+    """A system as the document names it, plus a stable slug (``powerofficego``)."""
+
+    name: str
+    slug: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"name": self.name, "slug": self.slug}
+
+
+@dataclass(frozen=True)
+class ConditionClause:
+    """One "Dependant on having VALUE in PATH" clause."""
+
+    value: str
+    path: str
+
+
+@dataclass(frozen=True)
+class Condition:
+    """The "(Dependant on having X in Y)" annotation of a row, on the source or target side."""
+
+    text: str
+    side: str  # "source" | "target"
+    clauses: tuple[ConditionClause, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "side": self.side,
+            "clauses": [{"value": c.value, "path": c.path} for c in self.clauses],
+        }
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """One row of a flow's property table: ``source`` <-> ``target`` with a declared type."""
+
+    source: str
+    target: str
+    type: str  # string | integer | float | boolean | list | unknown | other
+    raw_type: str
+    line: int
+    condition: Condition | None = None
+
+    @property
+    def checkable_type(self) -> bool:
+        return self.type in {"string", "integer", "float", "boolean"}
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "target": self.target,
+            "type": self.type,
+            "raw_type": self.raw_type,
+            "line": self.line,
+            "condition": self.condition.to_json() if self.condition else None,
+        }
+
+
+@dataclass(frozen=True)
+class MatchRule:
+    """One row of a "property combinations match" table."""
+
+    source: str
+    target: str
+    line: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"source": self.source, "target": self.target, "line": self.line}
+
+
+@dataclass(frozen=True)
+class Flow:
+    """One section: entity A of the source system synchronized with entity B of the target."""
+
+    title: str
+    line: int
+    source_entity: str
+    target_entity: str
+    source_qualifiers: tuple[str, ...] = ()
+    target_qualifiers: tuple[str, ...] = ()
+    source_system_name: str = ""
+    target_system_name: str = ""
+    policy: Policy = Policy.UNKNOWN
+    two_way: bool = False
+    condition: str | None = None
+    created_if_connected: tuple[str, ...] | None = None
+    match: tuple[MatchRule, ...] = ()
+    mappings: tuple[Mapping, ...] = ()
+
+    @property
+    def source_label(self) -> str:
+        """The entity with its qualifiers, as a registry key: ``Customers (human data)``."""
+        return " ".join([self.source_entity, *(f"({q})" for q in self.source_qualifiers)])
+
+    @property
+    def target_label(self) -> str:
+        return " ".join([self.target_entity, *(f"({q})" for q in self.target_qualifiers)])
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "line": self.line,
+            "source_entity": self.source_entity,
+            "source_qualifiers": list(self.source_qualifiers),
+            "target_entity": self.target_entity,
+            "target_qualifiers": list(self.target_qualifiers),
+            "policy": str(self.policy),
+            "two_way": self.two_way,
+            "condition": self.condition,
+            "created_if_connected": (
+                list(self.created_if_connected) if self.created_if_connected is not None else None
+            ),
+            "match": [m.to_json() for m in self.match],
+            "mappings": [m.to_json() for m in self.mappings],
+        }
+
+
+@dataclass(frozen=True)
+class Document:
+    """A parsed dataflow document."""
+
+    path: str
+    title: str
+    source_system: SystemRef
+    target_system: SystemRef
+    generated: str | None
+    content_hash: str
+    flows: tuple[Flow, ...] = ()
+    diagnostics: tuple[Diagnostic, ...] = field(default=())
+
+    @property
+    def row_count(self) -> int:
+        return sum(len(f.mappings) + len(f.match) for f in self.flows)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "title": self.title,
+            "source_system": self.source_system.to_json(),
+            "target_system": self.target_system.to_json(),
+            "generated": self.generated,
+            "content_hash": self.content_hash,
+            "flows": [f.to_json() for f in self.flows],
+            "diagnostics": [d.to_json() for d in self.diagnostics],
+        }
+
+
+def normalise_type(raw: str) -> str:
+    """``"string"`` -> ``string``; ``N/A`` -> ``unknown``; anything else -> ``other``."""
+    key = raw.strip().strip('"').strip().lower()
+    return NORMALISED_TYPES.get(key, "other")
