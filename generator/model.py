@@ -4,6 +4,7 @@ Everything here is frozen and built only by :mod:`generator.parser`. ``to_json``
 gives the stable JSON form that ``talkqa model --json`` prints (documented in the
 README); the generated suites carry the same data as Python literals.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -147,6 +148,36 @@ class Flow:
     created_if_connected: tuple[str, ...] | None = None
     match: tuple[MatchRule, ...] = ()
     mappings: tuple[Mapping, ...] = ()
+
+    @property
+    def syncable_rows(self) -> tuple[Mapping, ...]:
+        """Rows the sync applies: those without a condition annotation (document order)."""
+        return tuple(m for m in self.mappings if m.condition is None)
+
+    @property
+    def reverse_rows(self) -> tuple[Mapping, ...]:
+        """The rows that carry a target-side edit back to the source (two-way flows only).
+
+        Rule (fan-in and fan-out): among the syncable rows, in document order, a row governs
+        the reverse direction when it is the first row for its target property *and* the first
+        row for its source property. A target fed by several sources (fan-in) sends edits back to
+        its first source only; a source feeding several targets (fan-out) takes edits from its
+        first target only, and the sync resets the other targets to the source's value.
+        """
+        if not self.two_way:
+            return ()
+        seen_targets: set[str] = set()
+        seen_sources: set[str] = set()
+        out = []
+        for m in self.syncable_rows:
+            if m.target not in seen_targets and m.source not in seen_sources:
+                out.append(m)
+            seen_targets.add(m.target)
+            seen_sources.add(m.source)
+        return tuple(out)
+
+    def governs_reverse(self, mapping: Mapping) -> bool:
+        return mapping in self.reverse_rows
 
     @property
     def source_label(self) -> str:

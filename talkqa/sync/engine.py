@@ -1,0 +1,419 @@
+"""The reference sync: does, for each flow of a document, what the document says.
+
+Nothing here knows a system, an entity or a property of any particular document: the
+flows come from the model, the resources from a resolver keyed by system slug and the
+spec's entity label, and every value goes through the connectors' codecs.
+
+Rules (README, "How the reference sync decides"):
+
+* **Links.** ``always`` creates a target for every source record; ``merge_or_create`` links
+  an unlinked target found by the match rules (any one rule whose values are equal and
+  non-empty), and creates only when none is found; ``link_required`` links through the
+  match rules and never creates; a "created from ... if it is connected to" list needs
+  connection data no connector exposes, so such a flow links only (unmatched records are
+  skipped, with that reason). ``conditional`` flows ask a predicate registered under the
+  condition's exact text and are skipped, with that reason, when none exists.
+* **Values.** A target property fed by several rows (fan-in) takes the first row, in
+  document order, whose source value is not empty. ``Flow.reverse_rows`` (the model) names
+  the rows that carry target edits back; a target edit on any other row is reset to the
+  source's value.
+* **Conflicts.** When both sides changed the same property since the last sync, the
+  source (the side the document syncs *from*) wins; the target's value goes to the
+  conflict log, never silently lost.
+* **No echo.** Per-side fingerprints of the last synchronized values tell a real edit from
+  the sync's own write; a cycle with no edits writes nothing.
+* **Crash safety.** A create is recorded as an intent (with a deterministic external
+  reference) before the remote call; a later run finds the record by that reference
+  instead of creating it twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from generator.model import Document, Flow, Policy
+from generator.model import Mapping as Row
+from talkqa.connectors.base import Change, ConnectorError, Record, ResourceConnector
+from talkqa.connectors.codecs import get_path, set_path
+from talkqa.sync.state import SyncState, decode_value, encode_value
+
+Resolver = Callable[[str, str], ResourceConnector]
+Predicate = Callable[[Record], bool]
+
+SOURCE = "source"
+TARGET = "target"
+
+
+def flow_key(document: Document, index: int, flow: Flow) -> str:
+    """A flow's stable name in the sync state (survives regenerated timestamps)."""
+    return f"{Path(document.path).stem}#{index}:{flow.source_label}->{flow.target_label}"
+
+
+def external_ref(key: str, source_id: str) -> str:
+    """The deterministic reference a created target carries back to its origin."""
+    return "tq-" + hashlib.sha256(f"{key}\x00{source_id}".encode()).hexdigest()[:24]
+
+
+def _empty(value: Any) -> bool:
+    return value is None or value == ""
+
+
+def _fp(value: Any) -> str:
+    """The fingerprint of a value; an empty string and a missing value are the same."""
+    return encode_value(None if _empty(value) else value)
+
+
+@dataclass
+class Summary:
+    """What one sync cycle did."""
+
+    created: int = 0
+    updated: int = 0
+    linked: int = 0
+    unchanged: int = 0
+    conflicts: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def writes(self) -> int:
+        return self.created + self.updated
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "created": self.created,
+            "updated": self.updated,
+            "linked": self.linked,
+            "unchanged": self.unchanged,
+            "conflicts": self.conflicts,
+            "skipped": dict(self.skipped),
+            "errors": list(self.errors),
+        }
+
+
+class SyncEngine:
+    """Runs sync cycles for every flow of one document."""
+
+    def __init__(
+        self,
+        document: Document,
+        resolve: Resolver,
+        state: SyncState,
+        *,
+        predicates: Mapping[str, Predicate] | None = None,
+    ) -> None:
+        self.document = document
+        self.resolve = resolve
+        self.state = state
+        self.predicates = dict(predicates or {})
+
+    def run_once(self) -> Summary:
+        summary = Summary()
+        for index, flow in enumerate(self.document.flows):
+            self.sync_flow(index, flow, summary)
+        return summary
+
+    # -- one flow ------------------------------------------------------------------------------
+
+    def sync_flow(self, index: int, flow: Flow, summary: Summary) -> None:
+        reason = self._unsupported(flow)
+        if reason:
+            summary.skipped[f"{flow.title}: {reason}"] += 1
+            return
+        try:
+            src = self.resolve(self.document.source_system.slug, flow.source_label)
+            tgt = self.resolve(self.document.target_system.slug, flow.target_label)
+        except LookupError as exc:
+            summary.skipped[f"{flow.title}: {exc}"] += 1
+            return
+        _FlowRun(self, index, flow, src, tgt, summary).run()
+
+    def _unsupported(self, flow: Flow) -> str | None:
+        if not flow.syncable_rows and not flow.match:
+            return "no synchronized properties"
+        if flow.policy is Policy.UNKNOWN:
+            return "the document states no link policy"
+        if flow.policy is Policy.CONDITIONAL and (flow.condition or "") not in self.predicates:
+            return f"no predicate registered for the condition {flow.condition!r}"
+        return None
+
+
+class _FlowRun:
+    """State of one flow during one cycle."""
+
+    def __init__(
+        self,
+        engine: SyncEngine,
+        index: int,
+        flow: Flow,
+        src: ResourceConnector,
+        tgt: ResourceConnector,
+        summary: Summary,
+    ) -> None:
+        self.state = engine.state
+        self.flow = flow
+        self.src = src
+        self.tgt = tgt
+        self.summary = summary
+        self.key = flow_key(engine.document, index, flow)
+        self.target_resource = f"{engine.document.target_system.slug}:{flow.target_label}"
+        self.predicate = engine.predicates.get(flow.condition or "") if flow.policy is Policy.CONDITIONAL else None
+        self._index: dict[int, dict[str, list[str]]] | None = None
+        self._targets: dict[str, Record] = {}
+        rows = flow.syncable_rows
+        self.targets: dict[str, list[Row]] = {}
+        for row in rows:
+            self.targets.setdefault(row.target, []).append(row)
+        self.reverse = {row.target: row for row in flow.reverse_rows}
+
+    def run(self) -> None:
+        failed = False
+        src_page = self.src.changed_since(self.state.watermark(self.key, SOURCE))
+        tgt_page = self.tgt.changed_since(self.state.watermark(self.key, TARGET)) if self.flow.two_way else None
+        tgt_changed = {c.id: c.record for c in tgt_page.changes} if tgt_page else {}
+        done_targets: set[str] = set()
+        for change in src_page.changes:
+            try:
+                target_id = self._source_change(change, tgt_changed)
+            except ConnectorError as exc:
+                failed = True
+                self.summary.errors.append(f"{self.flow.title}: source record {change.id}: {exc}")
+                continue
+            if target_id:
+                done_targets.add(target_id)
+        for target_id, record in tgt_changed.items():
+            if target_id in done_targets:
+                continue
+            link = self.state.link_for_target(self.target_resource, target_id)
+            if link is None or link.flow != self.key:
+                continue  # not linked, or linked by another flow: its origin is elsewhere
+            try:
+                self._reconcile(link.source_id, target_id, None, record)
+            except ConnectorError as exc:
+                failed = True
+                self.summary.errors.append(f"{self.flow.title}: target record {target_id}: {exc}")
+        if not failed:
+            with self.state.transaction():
+                self.state.set_watermark(self.key, SOURCE, src_page.watermark)
+                if tgt_page is not None:
+                    self.state.set_watermark(self.key, TARGET, tgt_page.watermark)
+
+    def _source_change(self, change: Change, tgt_changed: dict[str, Record]) -> str | None:
+        if self.predicate is not None and not self.predicate(change.record):
+            self.summary.skipped[f"{self.flow.title}: condition not met"] += 1
+            return None
+        link = self.state.link_for_source(self.key, change.id)
+        if link is None:
+            return self._establish(change)
+        self._reconcile(change.id, link.target_id, change.record, tgt_changed.get(link.target_id))
+        return link.target_id
+
+    # -- establishing links --------------------------------------------------------------------
+
+    def _establish(self, change: Change) -> str | None:
+        policy = self.flow.policy
+        if policy in (Policy.MERGE_OR_CREATE, Policy.LINK_REQUIRED):
+            match = self._find_match(change.record)
+            if match is not None:
+                self._merge(change, match)
+                return match
+            if policy is Policy.LINK_REQUIRED:
+                reason = "no matching target record (the flow requires a link)"
+                if self.flow.created_if_connected:
+                    reason += "; creation depends on connections to " + ", ".join(self.flow.created_if_connected)
+                self.summary.skipped[f"{self.flow.title}: {reason}"] += 1
+                return None
+        return self._create(change)
+
+    def _forward_values(self, record: Record) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for target, rows in self.targets.items():
+            value = None
+            for row in rows:
+                value = get_path(record, row.source)
+                if not _empty(value):
+                    break
+            out[target] = value
+        return out
+
+    def _create(self, change: Change) -> str:
+        ref = self.state.intent(self.key, change.id)
+        target_id = self.tgt.find_by_external_ref(ref) if ref else None
+        values = self._forward_values(change.record)
+        if target_id is None:
+            ref = ref or external_ref(self.key, change.id)
+            self.state.add_intent(self.key, change.id, ref)  # committed before the remote call
+            body: Record = {}
+            for path, value in values.items():
+                if not _empty(value):
+                    set_path(body, path, value)
+            target_id = self.tgt.create(body, external_ref=ref)
+            self.summary.created += 1
+        else:
+            self.summary.linked += 1
+        with self.state.transaction():
+            self.state.add_link(self.key, change.id, self.target_resource, target_id)
+            self.state.clear_intent(self.key, change.id)
+            self._remember(change.id, target_id, change.record, values)
+        return target_id
+
+    def _find_match(self, record: Record) -> str | None:
+        if self._index is None:
+            self._index = {i: {} for i in range(len(self.flow.match))}
+            for change in self.tgt.iter_all():
+                self._targets[change.id] = change.record
+                for i, rule in enumerate(self.flow.match):
+                    value = get_path(change.record, rule.target)
+                    if not _empty(value):
+                        self._index[i].setdefault(encode_value(value), []).append(change.id)
+        for i, rule in enumerate(self.flow.match):
+            value = get_path(record, rule.source)
+            if _empty(value):
+                continue
+            for target_id in sorted(self._index[i].get(encode_value(value), [])):
+                if self.state.link_for_target(self.target_resource, target_id) is None:
+                    return target_id
+        return None
+
+    def _merge(self, change: Change, target_id: str) -> None:
+        """Link an existing target: source values win; empty source properties take the target's."""
+        target = self._targets.get(target_id) or self.tgt.get(target_id)
+        to_target: Record = {}
+        to_source: Record = {}
+        forward = self._forward_values(change.record)
+        for path, value in forward.items():
+            current = get_path(target, path)
+            if not _empty(value) and _fp(value) != _fp(current):
+                set_path(to_target, path, value)
+            elif _empty(value) and not _empty(current) and path in self.reverse:
+                set_path(to_source, self.reverse[path].source, current)
+        self._write(change.id, target_id, to_source, to_target)
+        source_after = _overlay(change.record, to_source)
+        target_after = _overlay(target, to_target)
+        with self.state.transaction():
+            self.state.add_link(self.key, change.id, self.target_resource, target_id)
+            self._remember(change.id, target_id, source_after, _values(target_after, self.targets))
+        self.summary.linked += 1
+
+    # -- keeping linked records in sync ---------------------------------------------------------
+
+    def _reconcile(self, source_id: str, target_id: str, src_rec: Record | None, tgt_rec: Record | None) -> None:
+        src_fp = self.state.fingerprints(self.key, SOURCE, source_id)
+        tgt_fp = self.state.fingerprints(self.key, TARGET, target_id)
+        to_target: Record = {}
+        to_source: Record = {}
+        conflicts: list[tuple[str, Any, Any]] = []
+        forward = self._forward_values(src_rec) if src_rec is not None else {}
+        for target, rows in self.targets.items():
+            src_changed = src_rec is not None and any(
+                _fp(get_path(src_rec, r.source)) != src_fp.get(r.source) for r in rows
+            )
+            tgt_value = get_path(tgt_rec, target) if tgt_rec is not None else None
+            tgt_changed = tgt_rec is not None and _fp(tgt_value) != tgt_fp.get(target)
+            if src_changed:
+                desired = forward[target]
+                if tgt_changed and _fp(desired) != _fp(tgt_value):
+                    conflicts.append((target, desired, tgt_value))
+                    set_path(to_target, target, desired)
+                elif _fp(desired) != (_fp(tgt_value) if tgt_changed else tgt_fp.get(target)):
+                    set_path(to_target, target, desired)
+            elif tgt_changed:
+                governing = self.reverse.get(target)
+                if governing is not None:
+                    set_path(to_source, governing.source, tgt_value)
+                    for other in self.targets:  # fan-out: the source's other targets follow
+                        if other != target and any(r.source == governing.source for r in self.targets[other]):
+                            set_path(to_target, other, tgt_value)
+                elif src_fp:  # not a reverse row: reset it to what the source says
+                    set_path(to_target, target, self._forward_values(_known(src_fp))[target])
+        if not to_target and not to_source and not conflicts:
+            if src_rec is not None or tgt_rec is not None:
+                self.summary.unchanged += 1
+            self._refresh(source_id, target_id, src_rec, tgt_rec, src_fp, tgt_fp)
+            return
+        self._write(source_id, target_id, to_source, to_target)
+        source_after = _overlay(src_rec, to_source) if src_rec is not None else _overlay(_known(src_fp), to_source)
+        target_after = _overlay(tgt_rec, to_target) if tgt_rec is not None else _overlay(_known(tgt_fp), to_target)
+        with self.state.transaction():
+            for target, desired, lost in conflicts:
+                self.state.log_conflict(self.key, source_id, target_id, target, (SOURCE, desired), (TARGET, lost))
+            self._remember(source_id, target_id, source_after, _values(target_after, self.targets))
+        self.summary.conflicts += len(conflicts)
+
+    def _refresh(
+        self,
+        source_id: str,
+        target_id: str,
+        src_rec: Record | None,
+        tgt_rec: Record | None,
+        src_fp: dict[str, str],
+        tgt_fp: dict[str, str],
+    ) -> None:
+        """Nothing to write, but the fingerprints may lag (e.g. an edit already in agreement)."""
+        stale = (
+            src_rec is not None
+            and any(
+                _fp(get_path(src_rec, r.source)) != src_fp.get(r.source) for rows in self.targets.values() for r in rows
+            )
+        ) or (tgt_rec is not None and any(_fp(get_path(tgt_rec, t)) != tgt_fp.get(t) for t in self.targets))
+        if stale:
+            with self.state.transaction():
+                self._remember(
+                    source_id,
+                    target_id,
+                    src_rec if src_rec is not None else _known(src_fp),
+                    _values(tgt_rec, self.targets)
+                    if tgt_rec is not None
+                    else {p: decode_value(v) for p, v in tgt_fp.items()},
+                )
+
+    def _write(self, source_id: str, target_id: str, to_source: Record, to_target: Record) -> None:
+        if to_target:
+            self.tgt.update(target_id, to_target)
+            self.summary.updated += 1
+        if to_source:
+            self.src.update(source_id, to_source)
+            self.summary.updated += 1
+
+    def _remember(self, source_id: str, target_id: str, source: Record, target_values: dict[str, Any]) -> None:
+        for rows in self.targets.values():
+            for row in rows:
+                self.state.set_fingerprint(self.key, SOURCE, source_id, row.source, _fp(get_path(source, row.source)))
+        for path in self.targets:
+            if path in target_values:
+                self.state.set_fingerprint(self.key, TARGET, target_id, path, _fp(target_values[path]))
+
+
+def _values(record: Record, targets: Mapping[str, Any]) -> dict[str, Any]:
+    return {path: get_path(record, path) for path in targets}
+
+
+def _known(fingerprints: dict[str, str]) -> Record:
+    out: Record = {}
+    for path, value in fingerprints.items():
+        set_path(out, path, decode_value(value))
+    return out
+
+
+def _overlay(record: Record, changes: Record) -> Record:
+    """``record`` with ``changes`` (nested) applied; neither input is modified."""
+    out = _deep_copy(record)
+    _apply(out, changes)
+    return out
+
+
+def _deep_copy(record: Record) -> Record:
+    return {k: _deep_copy(v) if isinstance(v, dict) else v for k, v in record.items()}
+
+
+def _apply(into: Record, changes: Record) -> None:
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _apply(into[key], value)
+        else:
+            into[key] = _deep_copy(value) if isinstance(value, dict) else value
