@@ -37,6 +37,16 @@ class AuthFailed(ConnectorError):
     """Credentials or tokens were rejected."""
 
 
+class OutcomeUnknown(ConnectorError):
+    """A request that is not safe to repeat was sent, but no answer came back (dropped connection,
+    read timeout, 5xx): the remote system may or may not have applied it. Connectors catch this and
+    check (e.g. through the external ref) instead of blindly retrying."""
+
+
+class UnsupportedEntity(LookupError):
+    """No connector exists for this (system, entity); the message lists the supported ones."""
+
+
 @dataclass(frozen=True)
 class FieldSpec:
     """What a resource's field accepts: used by simulators to validate and by tests to draw values."""

@@ -1,0 +1,297 @@
+"""Token providers: PowerOffice Go client credentials and Exact Online OAuth2 with rotation.
+
+PowerOffice (:class:`PowerOfficeAuth`): ``POST {token_url}`` with ``grant_type=client_credentials``,
+``Authorization: Basic base64(appKey:clientKey)`` and ``Ocp-Apim-Subscription-Key``. The token is
+cached until ``refresh_margin`` seconds before ``expires_in``; there is no refresh token, a new token
+is simply requested. API calls carry the bearer token and the subscription key.
+
+Exact (:class:`ExactAuth`): the access token lives 10 minutes and Exact refuses a refresh while it is
+younger than 570 s, so it is refreshed only when ``age >= max(min_refresh_age, expires_in - margin)``.
+Every refresh rotates the refresh token; the new pair is written atomically (temp file, fsync,
+``os.replace``, mode 0600) to the :class:`TokenStore` *before* it is used, so the next process starts
+from it (the access token is stored too, so that process does not refresh too early). A 401 from the
+API triggers one refresh attempt. If a refresh is refused as "old refresh token used", the store is
+re-read once in case another process rotated it; otherwise :class:`AuthFailed` says a new consent is
+needed (a refresh whose response was lost cannot be recovered: Exact already revoked the old token).
+"""
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import os
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+from talkqa.connectors.base import AuthFailed, ConnectorError
+from talkqa.connectors.http import SystemClient
+from talkqa.connectors.secret import Secret
+
+
+class PowerOfficeAuth:
+    """Client-credentials token for PowerOffice Go (shared by the v1 and v2 connectors)."""
+
+    def __init__(
+        self,
+        client: SystemClient,
+        token_url: str,
+        app_key: Secret,
+        client_key: Secret,
+        subscription_key: Secret | None = None,
+        *,
+        refresh_margin: float = 60.0,
+    ) -> None:
+        self.client = client
+        self.token_url = token_url
+        self._app_key = app_key
+        self._client_key = client_key
+        self._subscription_key = subscription_key
+        self.refresh_margin = refresh_margin
+        self._token: Secret | None = None
+        self._expires_at = 0.0
+        self._lock = threading.RLock()
+        self.tokens_fetched = 0
+        for s in (app_key, client_key, subscription_key):
+            client.redact.add(s)
+
+    def __repr__(self) -> str:
+        return f"PowerOfficeAuth(token_url={self.token_url!r}, token={'***' if self._token else None})"
+
+    def _key_headers(self) -> dict[str, str]:
+        if self._subscription_key:
+            return {"Ocp-Apim-Subscription-Key": self._subscription_key.reveal()}
+        return {}
+
+    def headers(self) -> dict[str, str]:
+        with self._lock:
+            if self._token is None or self.client.clock.now() >= self._expires_at:
+                self._fetch()
+            assert self._token is not None
+            return {"Authorization": f"Bearer {self._token.reveal()}", **self._key_headers()}
+
+    def on_unauthorized(self) -> None:
+        with self._lock:
+            self._token = None
+
+    def _fetch(self) -> None:
+        basic = base64.b64encode(f"{self._app_key.reveal()}:{self._client_key.reveal()}".encode()).decode()
+        try:
+            resp = self.client.request(
+                "POST", self.token_url, data={"grant_type": "client_credentials"},
+                headers={"Authorization": f"Basic {basic}", **self._key_headers()},
+                authenticated=False, idempotent=True, api="token",
+            )
+        except ConnectorError as exc:
+            if exc.status in (400, 401, 403):
+                raise AuthFailed(str(exc), status=exc.status) from None
+            raise
+        body = resp.json()
+        token = body.get("access_token")
+        if not token:
+            raise AuthFailed(f"{self.client.system}: token response without access_token", status=resp.status_code)
+        now = self.client.clock.now()
+        lifetime = float(body.get("expires_in") or 600)
+        self.client.redact.add(token)
+        self._token = Secret(token)
+        self._expires_at = now + max(lifetime - self.refresh_margin, lifetime / 2)
+        self.tokens_fetched += 1
+
+
+# --- Exact --------------------------------------------------------------------------------------
+
+@dataclass
+class TokenState:
+    refresh_token: Secret
+    access_token: Secret | None = None
+    issued_at: float = 0.0
+    expires_in: float = 600.0
+
+    def __repr__(self) -> str:
+        return f"TokenState(issued_at={self.issued_at}, expires_in={self.expires_in}, tokens='***')"
+
+
+class TokenStore:
+    """A JSON file holding the current Exact token pair; written atomically, mode 0600."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+
+    def __repr__(self) -> str:
+        return f"TokenStore({str(self.path)!r})"
+
+    def load(self) -> TokenState | None:
+        try:
+            raw = json.loads(self.path.read_text())
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as exc:
+            raise AuthFailed(f"exact: token store {self.path} is unreadable ({type(exc).__name__})") from None
+        if not raw.get("refresh_token"):
+            return None
+        access = raw.get("access_token")
+        return TokenState(
+            refresh_token=Secret(raw["refresh_token"]),
+            access_token=Secret(access) if access else None,
+            issued_at=float(raw.get("issued_at") or 0.0),
+            expires_in=float(raw.get("expires_in") or 600.0),
+        )
+
+    def save(self, state: TokenState) -> None:
+        payload = {
+            "refresh_token": state.refresh_token.reveal(),
+            "access_token": state.access_token.reveal() if state.access_token else None,
+            "issued_at": state.issued_at,
+            "expires_in": state.expires_in,
+        }
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tokens-", suffix=".tmp", dir=self.path.parent)
+        try:
+            os.fchmod(fd, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                json.dump(payload, fh)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+        with contextlib.suppress(OSError):  # make the rename durable too
+            dir_fd = os.open(self.path.parent, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+
+
+class ExactAuth:
+    """Exact Online OAuth2 tokens: cached access token, rotation persisted to a :class:`TokenStore`."""
+
+    def __init__(
+        self,
+        client: SystemClient,
+        token_url: str,
+        client_id: str,
+        client_secret: Secret,
+        *,
+        refresh_token: Secret | None = None,
+        store: TokenStore | None = None,
+        min_refresh_age: float = 570.0,
+        margin: float = 30.0,
+    ) -> None:
+        self.client = client
+        self.token_url = token_url
+        self.client_id = client_id
+        self._client_secret = client_secret
+        self.store = store
+        self.min_refresh_age = min_refresh_age
+        self.margin = margin
+        self._lock = threading.RLock()
+        self.refreshes = 0
+        client.redact.add(client_secret)
+        state = store.load() if store else None
+        if state is None and refresh_token:
+            state = TokenState(refresh_token=refresh_token)
+        self._state = state
+        self._remember(state)
+
+    def __repr__(self) -> str:
+        return f"ExactAuth(client_id={self.client_id!r}, store={self.store!r}, tokens='***')"
+
+    def _remember(self, state: TokenState | None) -> None:
+        if state:
+            self.client.redact.add(state.refresh_token)
+            self.client.redact.add(state.access_token)
+
+    # -- what SystemClient calls -----------------------------------------------------------------
+    def headers(self) -> dict[str, str]:
+        with self._lock:
+            state = self._require_state()
+            if state.access_token is None or self._age(state) >= self._refresh_age(state):
+                state = self._refresh()
+            assert state.access_token is not None
+            return {"Authorization": f"Bearer {state.access_token.reveal()}"}
+
+    def on_unauthorized(self) -> None:
+        with self._lock:
+            self._refresh()
+
+    # -- tokens ------------------------------------------------------------------------------------
+    @property
+    def state(self) -> TokenState | None:
+        return self._state
+
+    def _age(self, state: TokenState) -> float:
+        return self.client.clock.now() - state.issued_at
+
+    def _refresh_age(self, state: TokenState) -> float:
+        return max(self.min_refresh_age, state.expires_in - self.margin)
+
+    def _require_state(self) -> TokenState:
+        if self._state is None:
+            raise AuthFailed("exact: no refresh token configured (set TALKQA_EXACT_REFRESH_TOKEN, a token "
+                             "store, or authorize with a code first)")
+        return self._state
+
+    def _refresh(self) -> TokenState:
+        state = self._require_state()
+        try:
+            return self._grant({"grant_type": "refresh_token", "refresh_token": state.refresh_token.reveal()})
+        except AuthFailed as exc:
+            if "old refresh token" not in str(exc).lower() or self.store is None:
+                raise
+            stored = self.store.load()  # another process may have rotated it
+            if stored is None or stored.refresh_token == state.refresh_token:
+                raise AuthFailed(f"{exc}. The refresh token was already used (a lost token response or "
+                                 "another process); authorize again to get a new one", status=exc.status) from None
+            self._state = stored
+            self._remember(stored)
+            if stored.access_token is not None and self._age(stored) < self._refresh_age(stored):
+                return stored
+            return self._grant({"grant_type": "refresh_token", "refresh_token": stored.refresh_token.reveal()})
+
+    def authorize_with_code(self, code: str, redirect_uri: str) -> None:
+        """First consent: trade an authorization code (valid 3 minutes) for the first token pair."""
+        with self._lock:
+            self._grant({"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri})
+
+    def _grant(self, form: dict[str, str]) -> TokenState:
+        form = {**form, "client_id": self.client_id, "client_secret": self._client_secret.reveal()}
+        try:
+            resp = self.client.request("POST", self.token_url, data=form, authenticated=False,
+                                       idempotent=True, api="token")
+        except ConnectorError as exc:
+            if exc.status in (400, 401, 403):
+                raise AuthFailed(f"exact: token {form['grant_type']} refused: {_tail(str(exc))}",
+                                 status=exc.status) from None
+            raise
+        body = resp.json()
+        access, refresh = body.get("access_token"), body.get("refresh_token")
+        if not access or not refresh:
+            raise AuthFailed("exact: token response lacks access_token or refresh_token", status=resp.status_code)
+        self.client.redact.add(access)
+        self.client.redact.add(refresh)
+        new = TokenState(
+            refresh_token=Secret(refresh), access_token=Secret(access),
+            issued_at=self.client.clock.now(), expires_in=float(body.get("expires_in") or 600),
+        )
+        if self.store is not None:
+            self.store.save(new)  # persist before use: the old refresh token is already revoked
+        self._state = new
+        self.refreshes += 1
+        return new
+
+
+def _tail(message: str) -> str:
+    return message.split("failed with ", 1)[-1]
+
+
+def authorization_code_from_redirect(location: str) -> str:
+    """The ``code`` out of the redirect Exact (or its simulator) sends after consent."""
+    values = parse_qs(urlparse(location).query).get("code")
+    if not values:
+        raise AuthFailed("exact: the consent redirect carries no code")
+    return values[0]

@@ -1,0 +1,89 @@
+"""Shared connector plumbing: canonical<->wire field maps, OData quoting, create-exactly-once."""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from talkqa.connectors.base import ConnectorError, OutcomeUnknown, Record
+from talkqa.connectors.codecs import TEXT, Codec, flatten, get_path, has_path, set_path
+
+log = logging.getLogger("talkqa.connectors")
+
+
+@dataclass(frozen=True)
+class FieldMap:
+    """One canonical path, where it lives on the wire, and its codec."""
+
+    canonical: str
+    wire: str
+    codec: Codec = TEXT
+    writable: bool = True
+
+
+class RecordMapper:
+    """Decodes wire records to canonical ones and canonical changes to wire paths."""
+
+    def __init__(self, entity: str, maps: Iterable[FieldMap]) -> None:
+        self.entity = entity
+        self.maps = tuple(maps)
+        self.by_canonical = {m.canonical: m for m in self.maps}
+
+    def decode(self, wire: Mapping[str, Any]) -> Record:
+        record: Record = {}
+        for m in self.maps:
+            if has_path(wire, m.wire):
+                set_path(record, m.canonical, m.codec.decode(get_path(wire, m.wire)))
+        return record
+
+    def encode(self, changes: Mapping[str, Any]) -> dict[str, Any]:
+        """Canonical (nested) changes -> ``{wire path: wire value}``; unknown paths raise ValueError."""
+        out: dict[str, Any] = {}
+        for path, value in flatten(changes).items():
+            m = self.by_canonical.get(path)
+            if m is None or not m.writable:
+                known = ", ".join(sorted(k for k, v in self.by_canonical.items() if v.writable))
+                raise ValueError(f"{self.entity}: unknown or read-only field {path!r}; writable: {known}")
+            out[m.wire] = m.codec.encode(value)
+        return out
+
+    def wire_names(self) -> list[str]:
+        return [m.wire for m in self.maps]
+
+
+def odata_string(value: str) -> str:
+    """An OData string literal: ``'it''s'``."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def create_once(
+    post: Callable[[], str],
+    find: Callable[[], str | None] | None,
+    where: str,
+    *,
+    attempts: int = 3,
+) -> str:
+    """Run a create so that it happens exactly once or fails clearly.
+
+    When the outcome of ``post`` is unknown (no response), ``find`` (a lookup by external ref)
+    decides: found means it was applied; not found means it was not, so it is sent again.
+    Without ``find`` the unknown outcome is raised: repeating blindly could duplicate.
+    """
+    last: OutcomeUnknown | None = None
+    for _ in range(attempts):
+        try:
+            return post()
+        except OutcomeUnknown as exc:
+            if find is None:
+                raise OutcomeUnknown(f"{exc}; no external ref was given, so {where} cannot be checked "
+                                     "and is not repeated", status=exc.status, retryable=False) from None
+            last = exc
+            found = find()
+            if found is not None:
+                log.info("%s: response lost but the record exists (found by external ref)", where)
+                return found
+            log.info("%s: response lost and the record does not exist; sending again", where)
+    assert last is not None
+    raise ConnectorError(f"{last}; gave up after {attempts} attempts (the record was not created)",
+                         status=last.status, retryable=True)
