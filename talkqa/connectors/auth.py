@@ -181,6 +181,7 @@ class ExactAuth:
         store: TokenStore | None = None,
         min_refresh_age: float = 570.0,
         margin: float = 30.0,
+        auto_consent: tuple[str, str] | None = None,
     ) -> None:
         self.client = client
         self.token_url = token_url
@@ -189,6 +190,7 @@ class ExactAuth:
         self.store = store
         self.min_refresh_age = min_refresh_age
         self.margin = margin
+        self.auto_consent = auto_consent  # (auth_url, redirect_uri): simulators consent without a browser
         self._lock = threading.RLock()
         self.refreshes = 0
         client.redact.add(client_secret)
@@ -231,6 +233,8 @@ class ExactAuth:
         return max(self.min_refresh_age, state.expires_in - self.margin)
 
     def _require_state(self) -> TokenState:
+        if self._state is None and self.auto_consent is not None:
+            self.authorize_via_redirect(*self.auto_consent)
         if self._state is None:
             raise AuthFailed("exact: no refresh token configured (set TALKQA_EXACT_REFRESH_TOKEN, a token "
                              "store, or authorize with a code first)")
@@ -257,6 +261,20 @@ class ExactAuth:
         """First consent: trade an authorization code (valid 3 minutes) for the first token pair."""
         with self._lock:
             self._grant({"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri})
+
+    def authorize_via_redirect(self, auth_url: str, redirect_uri: str) -> None:
+        """Ask for consent and follow nothing: read the code from the 302 (only a simulator consents
+        without a browser login; against the real Exact use :meth:`authorize_with_code`)."""
+        with self._lock:
+            resp = self.client.request(
+                "GET", auth_url, authenticated=False, api="token",
+                params={"client_id": self.client_id, "redirect_uri": redirect_uri, "response_type": "code",
+                        "state": "talkqa"},
+                ok=lambda r: r.status_code in (301, 302, 303, 307),
+            )
+            code = authorization_code_from_redirect(resp.headers.get("location", ""))
+            self.client.redact.add(code)
+            self.authorize_with_code(code, redirect_uri)
 
     def _grant(self, form: dict[str, str]) -> TokenState:
         form = {**form, "client_id": self.client_id, "client_secret": self._client_secret.reveal()}

@@ -79,6 +79,7 @@ class ExactConfig:
     token_store: Path | None = DEFAULT_TOKEN_STORE
     rate_limits: bool = True
     minute_limit: tuple[int, float] = (60, 60.0)
+    redirect_uri: str | None = None  # set for simulators only: they consent without a browser
 
     @property
     def api_url(self) -> str:
@@ -188,8 +189,9 @@ class Endpoints:
                 "division": _first(ex_creds, "division"),
                 "token_store": str(token_store) if token_store is not None else None,
             }, rate_limits, "simulator exact ")
-            if token_store is None:  # simulator tokens must not land in the real token store
-                ex = dataclasses.replace(ex, token_store=None)
+            # simulator tokens must not land in the real token store
+            ex = dataclasses.replace(ex, token_store=Path(token_store) if token_store else None,
+                                     redirect_uri=_first(ex_creds, "redirect_uri", "redirectUri"))
         return cls(po, ex)
 
 

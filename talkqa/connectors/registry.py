@@ -73,7 +73,8 @@ class Connections:
             client = SystemClient(system, limits={"default": ex.minute_limit} if ex.rate_limits else None, **common)
             store = TokenStore(ex.token_store) if ex.token_store else None
             client.auth = ExactAuth(client, ex.token_url, ex.client_id, ex.client_secret,
-                                    refresh_token=ex.refresh_token, store=store)
+                                    refresh_token=ex.refresh_token, store=store,
+                                    auto_consent=(ex.auth_url, ex.redirect_uri) if ex.redirect_uri else None)
             return client
         raise UnsupportedEntity(f"unknown system {system!r}; supported: {sorted({s for s, _ in _FACTORIES})}")
 
