@@ -173,8 +173,12 @@ class _FlowRun:
 
     def run(self) -> None:
         failed = False
-        src_page = self.src.changed_since(self.state.watermark(self.key, SOURCE))
-        tgt_page = self.tgt.changed_since(self.state.watermark(self.key, TARGET)) if self.flow.two_way else None
+        try:
+            src_page = self.src.changed_since(self.state.watermark(self.key, SOURCE))
+            tgt_page = self.tgt.changed_since(self.state.watermark(self.key, TARGET)) if self.flow.two_way else None
+        except ConnectorError as exc:
+            self.summary.errors.append(f"{self.flow.title}: reading changes: {exc}")
+            return
         tgt_changed = {c.id: c.record for c in tgt_page.changes} if tgt_page else {}
         done_targets: set[str] = set()
         for change in src_page.changes:
@@ -325,6 +329,8 @@ class _FlowRun:
             elif tgt_changed:
                 governing = self.reverse.get(target)
                 if governing is not None:
+                    if _fp(tgt_value) == src_fp.get(governing.source):
+                        continue  # the sides already agree (e.g. our own write whose answer was lost)
                     set_path(to_source, governing.source, tgt_value)
                     for other in self.targets:  # fan-out: the source's other targets follow
                         if other != target and any(r.source == governing.source for r in self.targets[other]):

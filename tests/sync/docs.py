@@ -1,4 +1,5 @@
 """Small dataflow documents in the vendor's format, for sync scenarios (parsed by the real parser)."""
+
 from __future__ import annotations
 
 from generator.model import Document

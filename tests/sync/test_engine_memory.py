@@ -1,5 +1,6 @@
 """Sync scenarios over in-memory resources: each policy, both directions, nested paths, fan-in/out,
 conflicts, echo suppression, idempotence, crash recovery."""
+
 from __future__ import annotations
 
 import datetime as dt

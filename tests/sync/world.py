@@ -1,4 +1,5 @@
 """Two in-memory systems and a sync engine over a document: the fast harness for sync scenarios."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
