@@ -3,6 +3,7 @@ import click
 
 from talkqa.commands.lint import lint
 from talkqa.commands.model import model
+from talkqa.commands.simulate import simulate
 
 
 @click.group()
@@ -13,3 +14,4 @@ def main() -> None:
 
 main.add_command(model)
 main.add_command(lint)
+main.add_command(simulate)
