@@ -14,6 +14,8 @@ __all__ = ["simulators", "talkqa_simulators"]
 
 @pytest.fixture
 def po(simulators: Simulators) -> Iterator[PowerOfficeClient]:
+    """A PowerOffice client; rate limits are off (the rate-limit tests switch them on)."""
+    simulators.poweroffice.admin.settings(rate_limits=False)
     client = PowerOfficeClient(simulators)
     yield client
     client.http.close()
@@ -21,6 +23,8 @@ def po(simulators: Simulators) -> Iterator[PowerOfficeClient]:
 
 @pytest.fixture
 def exact(simulators: Simulators) -> Iterator[ExactClient]:
+    """An Exact client with a valid access token; rate limits are off (the rate-limit tests switch them on)."""
+    simulators.exact.admin.settings(rate_limits=False)
     client = ExactClient(simulators)
     yield client
     client.http.close()
