@@ -79,7 +79,12 @@ def create_once(
                 raise OutcomeUnknown(f"{exc}; no external ref was given, so {where} cannot be checked "
                                      "and is not repeated", status=exc.status, retryable=False) from None
             last = exc
-            found = find()
+            try:
+                found = find()
+            except ConnectorError as lookup:
+                raise ConnectorError(f"{exc}; checking by external ref failed too ({lookup}); the record may "
+                                     "exist: look it up before creating again", status=lookup.status,
+                                     retryable=True) from None
             if found is not None:
                 log.info("%s: response lost but the record exists (found by external ref)", where)
                 return found
