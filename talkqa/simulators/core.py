@@ -131,6 +131,9 @@ class Simulator:
         """Last touch on every non-admin response (e.g. rate-limit headers)."""
         return response
 
+    def check_settings(self, settings: Any) -> None:
+        """Raise ValueError when a combination of settings is invalid."""
+
     def on_reset(self) -> None:
         """Reset anything a subclass keeps outside ``self.state`` (limiters, caches)."""
 
@@ -275,7 +278,9 @@ class Simulator:
                 ok = type(value) is type(old) or (isinstance(old, float) and type(value) is int)
                 if not ok:
                     raise ValueError(f"setting {key!r} expects {type(old).__name__}")
-            self.settings = dataclasses.replace(current, **changes)
+            updated = dataclasses.replace(current, **changes)
+            self.check_settings(updated)
+            self.settings = updated
             return dataclasses.asdict(self.settings)
 
     def advance_clock(self, seconds: float) -> float:

@@ -26,6 +26,7 @@ WRITABLE = ("FirstName", "LastName", "Email", "Phone", "City", "Country", "Birth
 READ_ONLY = ("ID", "FullName", "Modified", "Created", "Division")
 PROPERTIES = WRITABLE + READ_ONLY
 DATE_PROPS = ("BirthDate", "Modified", "Created")
+MAX_CURSORS = 1000
 
 
 @dataclasses.dataclass
@@ -75,6 +76,10 @@ class ExactSimulator(Simulator):
         state = super().empty_state()
         state["auth"] = {"codes": {}, "refresh": {}, "access": {}}
         return state
+
+    def check_settings(self, settings: Any) -> None:
+        if min(settings.page_size, settings.per_minute, settings.per_day, settings.access_token_lifetime) < 1:
+            raise ValueError("page size, limits and token lifetime must be >= 1")
 
     def on_reset(self) -> None:
         self.budget.reset()
@@ -309,6 +314,8 @@ class ExactSimulator(Simulator):
                 more = len(rows) > limit and (top is None or int(top) > page_size)
                 if more and page:
                     cursors[page[-1]["ID"]] = list(self._sort_key(page[-1]))
+                    while len(cursors) > MAX_CURSORS:  # forget the oldest skiptokens
+                        del cursors[next(iter(cursors))]
         except FilterError as exc:
             return self.error_response(400, f"Invalid $filter: {exc}")
         except ValueError:

@@ -89,6 +89,12 @@ class PowerOfficeSimulator(Simulator):
         state["auth"] = {"tokens": {}}
         return state
 
+    def check_settings(self, settings: Any) -> None:
+        if settings.v1_post_update not in ("replace", "merge"):
+            raise ValueError("v1_post_update must be 'replace' or 'merge'")
+        if min(settings.v1_rate_per_second, settings.v2_rate_per_second, settings.v2_default_page_size) < 1:
+            raise ValueError("rates and page sizes must be >= 1")
+
     def on_reset(self) -> None:
         self.v1_limiter.reset()
         self.v2_limiter.reset()

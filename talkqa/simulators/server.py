@@ -82,6 +82,7 @@ class ServerThread:
     def start(self, timeout: float = 10.0) -> None:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # no Nagle delay between header and body
         sock.bind((self._host, self._requested_port))
         self.port = sock.getsockname()[1]
         ready = threading.Event()

@@ -132,3 +132,11 @@ def test_simulate_command_writes_info_and_stops_on_sigint(tmp_path: Path) -> Non
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_invalid_setting_values_are_refused(simulators: Simulators) -> None:
+    with pytest.raises(ValueError):
+        simulators.poweroffice.admin.settings(v1_post_update="upsert")
+    with pytest.raises(ValueError):
+        simulators.exact.admin.settings(page_size=0)
+    assert simulators.poweroffice.admin.settings()["v1_post_update"] == "replace"

@@ -156,8 +156,13 @@ def test_default_page_is_60_and_skiptoken_survives_edits(exact: ExactClient, sim
         simulators.exact.admin.seed("contacts", {"LastName": f"L{i}"})
     first = exact.request("GET", exact.contacts).json()["d"]
     assert len(first["results"]) == 60 and "__next" in first
+    edited = first["results"][5]["ID"]
+    simulators.clock.sleep(1)
+    assert exact.request("PUT", exact.one(edited), json={"City": "Oslo"}).status_code == 204
     last = exact.request("GET", first["__next"]).json()["d"]
-    assert len(last["results"]) == 1 and "__next" not in last
+    remaining = {c["ID"] for c in simulators.exact.admin.records("contacts")} - {c["ID"] for c in first["results"]}
+    # the edited record now sorts last (newer Modified), so it shows up again after the skiptoken
+    assert [c["ID"] for c in last["results"]] == [*remaining, edited] and "__next" not in last
 
 
 @PROPERTY
