@@ -1,4 +1,5 @@
 """The one error a document can raise: bad input, reported as ``path:line: error: message``."""
+
 from __future__ import annotations
 
 

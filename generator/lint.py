@@ -3,6 +3,7 @@
 The parser already reports what it could not read (unrecognised sentences, blank system
 names, RST quirks); :func:`lint` adds the checks that need the whole model.
 """
+
 from __future__ import annotations
 
 from collections import Counter, defaultdict
@@ -61,8 +62,7 @@ def _spellings(doc: Document) -> list[Diagnostic]:
                     Severity.WARNING,
                     first_other,
                     "system-spelling",
-                    f"the {side} system is spelled {len(spellings)} ways: "
-                    + ", ".join(repr(s) for s in spellings),
+                    f"the {side} system is spelled {len(spellings)} ways: " + ", ".join(repr(s) for s in spellings),
                 )
             )
     return out
@@ -72,14 +72,10 @@ def _flow_checks(flow: Flow) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     where = f"in flow {flow.title!r}"
     if not flow.mappings:
-        out.append(
-            Diagnostic(Severity.WARNING, flow.line, "empty-table", f"no synchronized properties {where}")
-        )
+        out.append(Diagnostic(Severity.WARNING, flow.line, "empty-table", f"no synchronized properties {where}"))
     if flow.policy == "conditional":
         out.append(
-            Diagnostic(
-                Severity.INFO, flow.line, "conditional-flow", f"flow synchronizes only when: {flow.condition}"
-            )
+            Diagnostic(Severity.INFO, flow.line, "conditional-flow", f"flow synchronizes only when: {flow.condition}")
         )
     by_target: dict[str, list[int]] = defaultdict(list)
     by_source: dict[str, list[int]] = defaultdict(list)
@@ -112,8 +108,7 @@ def _flow_checks(flow: Flow) -> list[Diagnostic]:
                     Severity.WARNING,
                     m.line,
                     "conditional-row",
-                    f"{m.source} -> {m.target}: synchronized only {m.condition.text[0].lower()}"
-                    f"{m.condition.text[1:]}",
+                    f"{m.source} -> {m.target}: synchronized only {m.condition.text[0].lower()}{m.condition.text[1:]}",
                 )
             )
         key = (m.source, m.target)

@@ -192,6 +192,8 @@ class Flow:
         return {
             "title": self.title,
             "line": self.line,
+            "source_system_name": self.source_system_name,
+            "target_system_name": self.target_system_name,
             "source_entity": self.source_entity,
             "source_qualifiers": list(self.source_qualifiers),
             "target_entity": self.target_entity,
@@ -241,3 +243,57 @@ def normalise_type(raw: str) -> str:
     """``"string"`` -> ``string``; ``N/A`` -> ``unknown``; anything else -> ``other``."""
     key = raw.strip().strip('"').strip().lower()
     return NORMALISED_TYPES.get(key, "other")
+
+
+def document_from_json(data: dict[str, Any]) -> Document:
+    """The inverse of :meth:`Document.to_json` (the generated suites carry the JSON form)."""
+
+    def condition(raw: dict[str, Any] | None) -> Condition | None:
+        if raw is None:
+            return None
+        clauses = tuple(ConditionClause(c["value"], c["path"]) for c in raw["clauses"])
+        return Condition(text=raw["text"], side=raw["side"], clauses=clauses)
+
+    flows = tuple(
+        Flow(
+            title=f["title"],
+            line=f["line"],
+            source_entity=f["source_entity"],
+            target_entity=f["target_entity"],
+            source_qualifiers=tuple(f.get("source_qualifiers", ())),
+            source_system_name=f.get("source_system_name", ""),
+            target_system_name=f.get("target_system_name", ""),
+            target_qualifiers=tuple(f.get("target_qualifiers", ())),
+            policy=Policy(f["policy"]),
+            two_way=f["two_way"],
+            condition=f["condition"],
+            created_if_connected=(
+                tuple(f["created_if_connected"]) if f.get("created_if_connected") is not None else None
+            ),
+            match=tuple(MatchRule(r["source"], r["target"], r["line"]) for r in f["match"]),
+            mappings=tuple(
+                Mapping(
+                    source=m["source"],
+                    target=m["target"],
+                    type=m["type"],
+                    raw_type=m.get("raw_type", m["type"]),
+                    line=m["line"],
+                    condition=condition(m.get("condition")),
+                )
+                for m in f["mappings"]
+            ),
+        )
+        for f in data["flows"]
+    )
+    return Document(
+        path=data["path"],
+        title=data["title"],
+        source_system=SystemRef(**data["source_system"]),
+        target_system=SystemRef(**data["target_system"]),
+        generated=data.get("generated"),
+        content_hash=data.get("content_hash", ""),
+        flows=flows,
+        diagnostics=tuple(
+            Diagnostic(Severity(d["severity"]), d["line"], d["code"], d["message"]) for d in data.get("diagnostics", ())
+        ),
+    )

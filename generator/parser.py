@@ -7,6 +7,7 @@ carrying its 1-based line. A sentence that is not recognised becomes a diagnosti
 never silently dropped. Input that cannot be a dataflow document raises
 :class:`SpecError` with the line to blame.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -194,9 +195,7 @@ class _Reader:
         title = w.normalise_space(top[0].astext())
         m = w.DOC_TITLE.match(title)
         if not m:
-            raise self.fail(
-                _title_line(top), f"not a dataflow document (title {title!r} is not '<A> to <B> Dataflow')"
-            )
+            raise self.fail(_title_line(top), f"not a dataflow document (title {title!r} is not '<A> to <B> Dataflow')")
         systems = self._systems(m.group("a").strip(), m.group("b").strip(), _title_line(top))
         generated: str | None = None
         flows: list[Flow] = []

@@ -9,6 +9,7 @@ Two adjustments to stock docutils, both through its public extension points:
   section, which is what the model reader wants), and nothing is read from disk
   (file insertion and raw are off, configuration files ignored).
 """
+
 from __future__ import annotations
 
 import io

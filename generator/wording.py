@@ -4,6 +4,7 @@ docutils does the reStructuredText work; these patterns only read the wording
 inside paragraphs. Whitespace is normalised (runs collapse to one space) before
 matching, since the generator writes ``a  Contacts`` when a system name is blank.
 """
+
 from __future__ import annotations
 
 import re

@@ -1,6 +1,8 @@
 """The talkqa command line."""
+
 import click
 
+from talkqa.commands.generate import generate
 from talkqa.commands.lint import lint
 from talkqa.commands.model import model
 from talkqa.commands.simulate import simulate
@@ -14,4 +16,5 @@ def main() -> None:
 
 main.add_command(model)
 main.add_command(lint)
+main.add_command(generate)
 main.add_command(simulate)

@@ -47,3 +47,20 @@ class FakeClock:
     def advance(self, seconds: float) -> None:
         with self._lock:
             self._now += seconds
+
+
+class TickingClock(FakeClock):
+    """A fake clock that moves forward by ``tick`` seconds every time it is read.
+
+    Like a real clock, two events never share a timestamp (so "changed after" filters see every
+    edit), yet nothing waits: ``sleep`` still advances at once, and runs are repeatable.
+    """
+
+    def __init__(self, start: float | None = None, tick: float = 0.001) -> None:
+        super().__init__(start)
+        self.tick = tick
+
+    def now(self) -> float:
+        with self._lock:
+            self._now += self.tick
+            return self._now

@@ -1,0 +1,199 @@
+"""The checklist as test cases: which checks a document asks for, as plain data.
+
+Every row of the document yields cases (forward; reverse for two-way flows; fuzz for
+string rows); every flow yields link-policy cases; every match rule yields a matching
+pair and a near-miss. A row that cannot be checked automatically still yields its cases,
+with the precise reason they are skipped: no row of the document is ever absent.
+
+The cases are data (dicts of str/int/bool/None/list) so that the generated module can
+carry them as Python literals and parametrize a few test functions over them.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from generator.model import Document, Flow, Mapping, Policy
+
+Case = dict[str, Any]
+
+
+def _short(entity: str) -> str:
+    return re.sub(r"\s+", "_", entity.strip()) or "_"
+
+
+def row_id(flow: Flow, source: str, target: str, direction: str) -> str:
+    """``Contactperson.city->Contacts.City[forward]``: what a QA engineer reads in a test id."""
+    arrow = "->" if direction != "reverse" else "<-"
+    return f"{_short(flow.source_entity)}.{source}{arrow}{_short(flow.target_entity)}.{target}[{direction}]"
+
+
+def _row_skip(flow: Flow, m: Mapping) -> str | None:
+    if m.condition is not None:
+        return f"conditional row: synchronized only when {m.condition.text[0].lower()}{m.condition.text[1:]}"
+    if m.type == "unknown":
+        return f"data type {m.raw_type or '(blank)'} states nothing to check"
+    if m.type == "other":
+        return f"data type {m.raw_type!r} is not a type talkqa knows"
+    if m.type == "list":
+        return "list values are not checked automatically yet"
+    return None
+
+
+def _flow_skip(flow: Flow) -> str | None:
+    if flow.policy is Policy.UNKNOWN:
+        return "the document states no link policy for this flow"
+    return None
+
+
+def _base(doc: Document, index: int, flow: Flow) -> Case:
+    return {
+        "document": doc.path,
+        "flow": index,
+        "flow_title": flow.title,
+        "flow_line": flow.line,
+        "policy": str(flow.policy),
+        "condition": flow.condition,
+    }
+
+
+def mapping_cases(doc: Document) -> list[Case]:
+    out: list[Case] = []
+    for index, flow in enumerate(doc.flows):
+        reverse = set(id(m) for m in flow.reverse_rows)
+        for m in flow.mappings:
+            directions = ["forward", "reverse"] if flow.two_way else ["forward"]
+            for direction in directions:
+                skip = _flow_skip(flow) or _row_skip(flow, m)
+                out.append(
+                    {
+                        **_base(doc, index, flow),
+                        "kind": "mapping",
+                        "id": row_id(flow, m.source, m.target, direction),
+                        "direction": direction,
+                        "line": m.line,
+                        "source": m.source,
+                        "target": m.target,
+                        "type": m.type,
+                        "governs_reverse": id(m) in reverse,
+                        "skip": skip,
+                    }
+                )
+    return out
+
+
+def fuzz_cases(doc: Document) -> list[Case]:
+    out: list[Case] = []
+    for index, flow in enumerate(doc.flows):
+        reverse = set(id(m) for m in flow.reverse_rows)
+        for m in flow.mappings:
+            if m.type != "string":
+                continue
+            directions = ["forward", "reverse"] if flow.two_way else ["forward"]
+            for direction in directions:
+                skip = _flow_skip(flow) or _row_skip(flow, m)
+                if direction == "reverse" and id(m) not in reverse and not skip:
+                    skip = (
+                        "not the row that carries edits back (fan-in/fan-out rule); its reverse test checks the reset"
+                    )
+                out.append(
+                    {
+                        **_base(doc, index, flow),
+                        "kind": "fuzz",
+                        "id": row_id(flow, m.source, m.target, direction),
+                        "direction": direction,
+                        "line": m.line,
+                        "source": m.source,
+                        "target": m.target,
+                        "type": m.type,
+                        "governs_reverse": id(m) in reverse,
+                        "skip": skip,
+                    }
+                )
+    return out
+
+
+#: The link checks each policy asks for, with what they state.
+LINK_CHECKS: dict[str, list[tuple[str, str]]] = {
+    "always": [
+        ("creates-one-per-source", "every source record gets exactly one linked target"),
+        ("second-sync-no-change", "a second sync with no edits writes nothing and creates nothing"),
+        ("edit-keeps-link", "an edit keeps the existing link"),
+    ],
+    "merge_or_create": [
+        ("merges-existing", "a pre-existing counterpart found by the match rules is linked, not duplicated"),
+        ("creates-when-no-match", "a record with no counterpart gets a new one"),
+        ("second-sync-no-change", "a second sync with no edits writes nothing and creates nothing"),
+        ("edit-keeps-link", "an edit keeps the existing link"),
+    ],
+    "link_required": [
+        ("no-create-without-match", "nothing is created for a record that matches nothing"),
+        ("second-sync-no-change", "a second sync with no edits writes nothing and creates nothing"),
+        ("edit-keeps-link", "an edit keeps the existing link"),
+    ],
+    "conditional": [
+        ("creates-one-per-source", "every record meeting the condition gets exactly one linked target"),
+        ("second-sync-no-change", "a second sync with no edits writes nothing and creates nothing"),
+    ],
+    "unknown": [("policy", "the flow's link policy")],
+}
+
+
+def link_cases(doc: Document) -> list[Case]:
+    out: list[Case] = []
+    for index, flow in enumerate(doc.flows):
+        for check, statement in LINK_CHECKS[str(flow.policy)]:
+            skip = _flow_skip(flow)
+            if not skip and check in ("merges-existing", "edit-keeps-link") and not flow.syncable_rows:
+                skip = "the flow synchronizes no property that could be edited or matched"
+            if (
+                not skip
+                and flow.policy is Policy.LINK_REQUIRED
+                and not flow.match
+                and check != "no-create-without-match"
+            ):
+                skip = "the flow requires a link but states no match rule that could establish one"
+            out.append(
+                {
+                    **_base(doc, index, flow),
+                    "kind": "link",
+                    "id": f"{_short(flow.source_entity)}->{_short(flow.target_entity)}[{check}]",
+                    "check": check,
+                    "statement": statement,
+                    "direction": "forward",
+                    "line": flow.line,
+                    "skip": skip,
+                }
+            )
+    return out
+
+
+def match_cases(doc: Document) -> list[Case]:
+    out: list[Case] = []
+    for index, flow in enumerate(doc.flows):
+        for rule in flow.match:
+            for check in ("links", "near-miss"):
+                out.append(
+                    {
+                        **_base(doc, index, flow),
+                        "kind": "match",
+                        "id": row_id(flow, rule.source, rule.target, check),
+                        "check": check,
+                        "direction": "forward",
+                        "line": rule.line,
+                        "source": rule.source,
+                        "target": rule.target,
+                        "skip": _flow_skip(flow),
+                    }
+                )
+    return out
+
+
+def all_cases(doc: Document) -> dict[str, list[Case]]:
+    return {
+        "mapping": mapping_cases(doc),
+        "link": link_cases(doc),
+        "match": match_cases(doc),
+        "fuzz": fuzz_cases(doc),
+    }

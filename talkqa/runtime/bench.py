@@ -1,0 +1,164 @@
+"""One test's workbench: connectors to both systems, a system under test, and what it wrote.
+
+A bench is made per test (and per Hypothesis example) by a backend
+(:mod:`talkqa.runtime.backends`): it resolves the spec's (system slug, entity label) to
+connectors, arranges records through them (so everything the test does is plain HTTP that
+a cassette can hold), runs the system under test, and keeps every create/update the
+system under test made through its connectors, so a replayed test checks what the sync
+*sent*, not what a recording says it got back.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from generator.model import Document, Flow
+from talkqa.connectors.base import Change, FieldSpec, Page, Record, ResourceConnector
+from talkqa.connectors.codecs import flatten, get_path, set_path
+from talkqa.runtime.sut import ReferenceSut, Sut
+from talkqa.runtime.values import Domain, example
+from talkqa.sync import predicates
+
+
+@dataclass(frozen=True)
+class Write:
+    system: str
+    entity: str
+    op: str  # create | update
+    record_id: str | None
+    values: dict[str, Any]  # flattened canonical paths
+
+
+class RecordingConnector:
+    """A connector that logs the writes made through it (what the system under test sent)."""
+
+    def __init__(self, inner: ResourceConnector, log: list[Write]) -> None:
+        self.inner = inner
+        self.log = log
+        self.system = inner.system
+        self.entity = inner.entity
+        self.fields = inner.fields
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def changed_since(self, watermark: str | None) -> Page:
+        return self.inner.changed_since(watermark)
+
+    def iter_all(self) -> Iterator[Change]:
+        return self.inner.iter_all()
+
+    def get(self, record_id: str) -> Record:
+        return self.inner.get(record_id)
+
+    def find_by_external_ref(self, external_ref: str) -> str | None:
+        return self.inner.find_by_external_ref(external_ref)
+
+    def create(self, record: Record, *, external_ref: str | None = None) -> str:
+        new_id = self.inner.create(record, external_ref=external_ref)
+        self.log.append(Write(self.system, self.entity, "create", new_id, flatten(copy.deepcopy(record))))
+        return new_id
+
+    def update(self, record_id: str, changes: Record) -> None:
+        self.inner.update(record_id, changes)
+        self.log.append(Write(self.system, self.entity, "update", record_id, flatten(copy.deepcopy(changes))))
+
+
+@dataclass
+class Bench:
+    """Access to both systems for one test."""
+
+    document: Document
+    resolve: Callable[[str, str], ResourceConnector]
+    state_dir: Path
+    live: bool  # True: the systems are real (simulators or sandboxes); False: replayed from a cassette
+    make_sut: Callable[[Document, Callable[[str, str], ResourceConnector], Path], Sut] | None = None
+    arrange_hook: Callable[[ResourceConnector], None] | None = None
+    writes: list[Write] = field(default_factory=list)
+    _sut: Sut | None = None
+
+    # -- connectors ----------------------------------------------------------------------------
+
+    def pair(self, flow: Flow) -> tuple[ResourceConnector, ResourceConnector]:
+        src = self.resolve(self.document.source_system.slug, flow.source_label)
+        tgt = self.resolve(self.document.target_system.slug, flow.target_label)
+        return src, tgt
+
+    def _sut_resolve(self, slug: str, label: str) -> ResourceConnector:
+        return RecordingConnector(self.resolve(slug, label), self.writes)
+
+    @property
+    def sut(self) -> Sut:
+        if self._sut is None:
+            make = self.make_sut or (
+                lambda doc, resolve, state: ReferenceSut(doc, resolve, state, predicates.registry())
+            )
+            self._sut = make(self.document, self._sut_resolve, self.state_dir)
+        return self._sut
+
+    def sync(self) -> None:
+        self.sut.sync()
+
+    def close(self) -> None:
+        if self._sut is not None:
+            self._sut.close()
+
+    # -- arranging records ---------------------------------------------------------------------
+
+    def record_for(
+        self,
+        flow: Flow,
+        side: str,
+        connector: ResourceConnector,
+        seed: int,
+        overrides: dict[str, Any] | None = None,
+    ) -> Record:
+        """A valid record for one side of a flow: a value for every mapped property the connector
+        knows, plus the connector's other fields (required ones included), then ``overrides``."""
+        record: Record = {}
+        other = self.pair(flow)[1 if side == "source" else 0]
+        ref_field = getattr(connector, "external_ref_field", None)
+        for i, (path, spec) in enumerate(sorted(connector.fields.items())):
+            if path == ref_field or spec.kind == "boolean":
+                continue
+            set_path(record, path, example(Domain(spec.kind, spec.max_length), seed * 100 + i))
+        for i, row in enumerate(flow.syncable_rows):
+            mine, theirs = (row.source, row.target) if side == "source" else (row.target, row.source)
+            spec, their_spec = connector.fields.get(mine), other.fields.get(theirs)
+            if spec is None:
+                continue
+            domain = Domain.of(spec, their_spec) if their_spec else Domain(spec.kind, spec.max_length)
+            set_path(record, mine, example(domain, seed * 100 + 50 + i))
+        for path, value in (overrides or {}).items():
+            set_path(record, path, value)
+        return record
+
+    def create(self, connector: ResourceConnector, record: Record) -> str:
+        if self.arrange_hook is not None:
+            self.arrange_hook(connector)
+        return connector.create(record)
+
+    def ids(self, connector: ResourceConnector) -> set[str]:
+        return {c.id for c in connector.iter_all()}
+
+    def read(self, connector: ResourceConnector, record_id: str, path: str) -> Any:
+        return get_path(connector.get(record_id), path)
+
+    def sut_wrote(self, system: str, entity: str, record_id: str | None, path: str) -> list[Any]:
+        """Every value the system under test sent for ``path`` of that record (in order)."""
+        return [
+            w.values[path]
+            for w in self.writes
+            if w.system == system
+            and w.entity == entity
+            and (record_id is None or w.record_id == record_id)
+            and path in w.values
+        ]
+
+
+def field_of(connector: ResourceConnector, path: str) -> FieldSpec | None:
+    return connector.fields.get(path)

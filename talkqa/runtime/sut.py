@@ -1,0 +1,69 @@
+"""The system under test: whatever syncs the two systems when the checklist says "sync".
+
+* ``reference`` (default): talkqa's reference sync, in-process, with a fresh state per test.
+* ``command:<shell command>``: an external sync, run once per sync step and checked
+  black-box through the two APIs. It gets the endpoints in ``TALKQA_*`` environment
+  variables (see README) and a per-test state directory in ``TALKQA_SUT_STATE``; it
+  must exit 0 after one cycle. Commands run live only (against simulators or sandboxes),
+  since a separate process cannot replay this process's cassettes.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Protocol
+
+from generator.model import Document
+from talkqa.sync.engine import Predicate, Resolver, Summary, SyncEngine
+from talkqa.sync.state import SyncState
+
+
+class SutFailed(AssertionError):
+    """The system under test reported a failure while syncing."""
+
+
+class Sut(Protocol):
+    def sync(self) -> Summary | None: ...
+
+    def close(self) -> None: ...
+
+
+class ReferenceSut:
+    def __init__(
+        self,
+        document: Document,
+        resolve: Resolver,
+        state_dir: Path,
+        predicates: Mapping[str, Predicate] | None = None,
+    ) -> None:
+        self.state = SyncState(state_dir / "sync.sqlite")
+        self.engine = SyncEngine(document, resolve, self.state, predicates=predicates)
+
+    def sync(self) -> Summary:
+        summary = self.engine.run_once()
+        if summary.errors:
+            raise SutFailed("the sync reported errors:\n  " + "\n  ".join(summary.errors))
+        return summary
+
+    def close(self) -> None:
+        self.state.close()
+
+
+class CommandSut:
+    def __init__(self, command: str, env: Mapping[str, str], state_dir: Path, timeout: float = 300) -> None:
+        self.argv = shlex.split(command)
+        self.env = {**os.environ, **env, "TALKQA_SUT_STATE": str(state_dir)}
+        self.timeout = timeout
+
+    def sync(self) -> None:
+        done = subprocess.run(self.argv, env=self.env, capture_output=True, text=True, timeout=self.timeout)
+        if done.returncode != 0:
+            tail = (done.stderr or done.stdout).strip().splitlines()[-5:]
+            raise SutFailed(f"{shlex.join(self.argv)} exited {done.returncode}:\n  " + "\n  ".join(tail))
+
+    def close(self) -> None:
+        pass

@@ -1,0 +1,105 @@
+"""Values for checklist tests: deterministic examples and Hypothesis strategies per field.
+
+A value must be valid on *both* sides of a row (the source field's and the target field's
+constraints, from the connectors' :class:`FieldSpec`), so that "it survives the sync
+unchanged" is a fair claim. Where the two sides accept different domains, :func:`domain_gap`
+says how, and the suite reports it as a finding instead of filtering it away silently.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from hypothesis import strategies as st
+
+from talkqa.connectors.base import FieldSpec
+
+COUNTRIES = ("NO", "SE", "DK", "FI", "NL", "GB", "DE", "IS", "BE", "FR")
+
+#: Kinds whose canonical values compare equal across systems.
+COMPATIBLE = {
+    frozenset({"string"}),
+    frozenset({"string", "phone"}),
+    frozenset({"string", "email"}),
+    frozenset({"string", "country"}),
+}
+
+
+@dataclass(frozen=True)
+class Domain:
+    """What a row's value can be so that both sides accept it."""
+
+    kind: str
+    max_length: int | None
+
+    @classmethod
+    def of(cls, source: FieldSpec, target: FieldSpec) -> Domain:
+        kinds = {source.kind, target.kind}
+        kind = next(iter(kinds)) if len(kinds) == 1 else sorted(kinds - {"string"}, key=str)[0]
+        lengths = [n for n in (source.max_length, target.max_length) if n is not None]
+        return cls(kind, min(lengths) if lengths else None)
+
+
+def incompatibility(source: FieldSpec, target: FieldSpec) -> str | None:
+    """Why values of these two fields cannot be compared after a sync (a type change), or None."""
+    kinds = frozenset({source.kind, target.kind})
+    if len(kinds) == 1 or kinds in COMPATIBLE:
+        return None
+    return f"type change: {source.path} is {source.kind}, {target.path} is {target.kind}"
+
+
+def domain_gap(source: FieldSpec, target: FieldSpec) -> str | None:
+    """A finding when one side accepts values the other cannot hold (e.g. longer strings)."""
+    a, b = source.max_length, target.max_length
+    if a != b and (a is None or b is None or a != b):
+        longer, shorter = (source, target) if (b is not None and (a is None or a > b)) else (target, source)
+        if longer.max_length != shorter.max_length and shorter.max_length is not None:
+            limit = "unbounded" if longer.max_length is None else f"up to {longer.max_length}"
+            return (
+                f"{longer.path} accepts {limit} characters but {shorter.path} only {shorter.max_length}: "
+                f"longer values cannot survive the sync"
+            )
+    return None
+
+
+def example(domain: Domain, seed: int) -> Any:
+    """A deterministic valid value; different seeds give different values."""
+    if domain.kind == "date":
+        return dt.date(1950 + seed % 60, 1 + seed % 12, 1 + seed % 28)
+    if domain.kind == "country":
+        return COUNTRIES[seed % len(COUNTRIES)]
+    if domain.kind == "email":
+        return f"tq{seed}@example.com"
+    if domain.kind == "phone":
+        return f"+47 9{seed:07d}"[: domain.max_length or None]
+    if domain.kind == "boolean":
+        return seed % 2 == 0
+    if domain.kind == "integer":
+        return seed
+    text = f"Tq{seed}"
+    return text[: domain.max_length] if domain.max_length else text
+
+
+_TEXT = st.characters(codec="utf-8", exclude_categories=("Cs", "Cc"))
+
+
+def strategy(domain: Domain) -> st.SearchStrategy[Any]:
+    """Every value in the domain that a user could type (no control characters)."""
+    if domain.kind == "date":
+        return st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2099, 12, 31))
+    if domain.kind == "country":
+        return st.sampled_from(COUNTRIES)
+    if domain.kind == "email":
+        local = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789._-", min_size=1, max_size=20).filter(
+            lambda s: s[0] not in "._-" and s[-1] not in "._-" and ".." not in s
+        )
+        return st.builds(lambda a, b: f"{a}@{b}.no", local, st.sampled_from(["example", "test", "firma"]))
+    if domain.kind == "phone":
+        return st.from_regex(r"\+?[0-9]{4,12}", fullmatch=True)
+    if domain.kind == "boolean":
+        return st.booleans()
+    if domain.kind == "integer":
+        return st.integers(min_value=0, max_value=2**31 - 1)
+    return st.text(_TEXT, min_size=1, max_size=domain.max_length or 200)
