@@ -179,22 +179,25 @@ class ExactSimulator(Simulator):
         access, refresh = new_token(), new_token()
         lifetime = self.settings.access_token_lifetime
         auth["access"][access] = {"issued": now, "expires": now + lifetime}
-        auth["refresh"][refresh] = {"issued": now, "revoked": False, "access_issued": now}
+        auth["refresh"][refresh] = {"issued": now, "revoked": False, "access_issued": now, "access": access}
         # forget long-dead access tokens so the state stays small
         for token in [t for t, a in auth["access"].items() if a["expires"] < now - 86400]:
             del auth["access"][token]
         return {"access_token": access, "token_type": "bearer", "expires_in": str(lifetime),
                 "refresh_token": refresh}
 
-    def age_tokens(self, seconds: float) -> None:
-        """Make every issued token ``seconds`` older (a connector resuming later). Test helper."""
+    def age_tokens(self, seconds: float, refresh_token: str | None = None) -> None:
+        """Make issued tokens ``seconds`` older, as for a connector resuming later: those of
+        ``refresh_token``'s grant, or all when None. A test and bootstrap helper."""
         with self.lock:
             auth = self.state["auth"]
-            for a in auth["access"].values():
-                a["issued"] -= seconds
-                a["expires"] -= seconds
-            for r in auth["refresh"].values():
-                r["access_issued"] -= seconds
+            grants = [auth["refresh"][refresh_token]] if refresh_token else list(auth["refresh"].values())
+            for grant in grants:
+                grant["access_issued"] -= seconds
+                access = auth["access"].get(grant.get("access", ""))
+                if access:
+                    access["issued"] -= seconds
+                    access["expires"] -= seconds
             self.changed()
 
     # ----- API access ----------------------------------------------------------------------------

@@ -74,8 +74,8 @@ class Simulators:
                 "grant_type": "authorization_code", "code": code, "redirect_uri": creds["redirect_uri"],
                 "client_id": creds["client_id"], "client_secret": creds["client_secret"]})
             token.raise_for_status()
-        self.exact.age_tokens(self.exact.settings.access_token_lifetime)
         creds["refresh_token"] = token.json()["refresh_token"]
+        self.exact.age_tokens(self.exact.settings.access_token_lifetime, creds["refresh_token"])
         return creds["refresh_token"]
 
     def reset(self) -> None:
