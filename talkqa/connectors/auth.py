@@ -88,7 +88,7 @@ class PowerOfficeAuth:
             if exc.status in (400, 401, 403):
                 raise AuthFailed(str(exc), status=exc.status) from None
             raise
-        body = resp.json()
+        body = self.client.json(resp)
         token = body.get("access_token")
         if not token:
             raise AuthFailed(f"{self.client.system}: token response without access_token", status=resp.status_code)
@@ -286,7 +286,7 @@ class ExactAuth:
                 raise AuthFailed(f"exact: token {form['grant_type']} refused: {_tail(str(exc))}",
                                  status=exc.status) from None
             raise
-        body = resp.json()
+        body = self.client.json(resp)
         access, refresh = body.get("access_token"), body.get("refresh_token")
         if not access or not refresh:
             raise AuthFailed("exact: token response lacks access_token or refresh_token", status=resp.status_code)

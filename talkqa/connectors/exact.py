@@ -59,7 +59,7 @@ class ExactContactsConnector:
         if self._division is None:
             resp = self.http.request("GET", f"{self.api}/current/Me", params={"$select": "CurrentDivision"})
             try:
-                self._division = int(_results(resp.json())[0]["CurrentDivision"])
+                self._division = int(_results(self.http.json(resp))[0]["CurrentDivision"])
             except (LookupError, TypeError, ValueError):
                 raise ConnectorError(f"{SYSTEM}: GET /api/v1/current/Me: no CurrentDivision in the answer") from None
         return self._division
@@ -101,7 +101,7 @@ class ExactContactsConnector:
         origin = httpx.URL(self.api)
         while url:
             resp = self.http.request("GET", url, params=first_params)
-            body = resp.json()
+            body = self.http.json(resp)
             yield from _results(body)
             nxt = (body.get("d") or {}).get("__next") if isinstance(body.get("d"), dict) else None
             if nxt:
@@ -112,7 +112,7 @@ class ExactContactsConnector:
 
     def get(self, record_id: str) -> Record:
         resp = self.http.request("GET", self._one(record_id), params={"$select": self._select})
-        rows = _results(resp.json())
+        rows = _results(self.http.json(resp))
         if not rows:
             raise NotFound(f"{SYSTEM}: GET crm/Contacts: no contact {record_id}", status=404)
         return self.mapper.decode(rows[0])
@@ -126,7 +126,7 @@ class ExactContactsConnector:
 
         def post() -> str:
             resp = self.http.request("POST", url, json_body=body, headers={"Prefer": "return=representation"})
-            rows = _results(resp.json())
+            rows = _results(self.http.json(resp))
             if not rows or "ID" not in rows[0]:
                 raise ConnectorError(f"{SYSTEM}: POST crm/Contacts: the answer has no ID", status=resp.status_code)
             return str(rows[0]["ID"])

@@ -240,6 +240,8 @@ class SystemClient:
             except _MAYBE_SENT as exc:
                 self._retry_or_raise(where, attempt, exc, outcome_known=idempotent)
                 continue
+            except httpx.HTTPError as exc:  # anything else httpx raises: not retried, but still ours
+                raise ConnectorError(f"{where}: {type(exc).__name__}") from None
             self.stats.by_status[resp.status_code] += 1
             log.debug("%s -> %s", where, resp.status_code)
             self._note_rate_headers(api, resp)
@@ -272,6 +274,15 @@ class SystemClient:
             if (ok(resp) if ok else status < 400):
                 return resp
             raise self._error(where, resp)
+
+    def json(self, resp: httpx.Response) -> Any:
+        """The response body as JSON, or a :class:`ConnectorError` naming the request."""
+        try:
+            return resp.json()
+        except (ValueError, UnicodeDecodeError):
+            where = f"{self.system}: {resp.request.method} {resp.request.url.path}"
+            raise ConnectorError(f"{where}: the answer (HTTP {resp.status_code}) is not JSON",
+                                 status=resp.status_code) from None
 
     # ------------------------------------------------------------------------------------------
     def _limiter(self, api: str) -> RateLimiter:

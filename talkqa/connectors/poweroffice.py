@@ -204,7 +204,7 @@ class ContactPersonV1Connector:
                   ) -> dict[str, Any]:
         where = f"{SYSTEM}: {method} {httpx.URL(url).path}"
         try:
-            body = resp.json()
+            body = self.http.json(resp)
         except ValueError:
             raise ConnectorError(f"{where}: the answer is not JSON", status=resp.status_code) from None
         if not isinstance(body, dict):
@@ -306,7 +306,7 @@ class SupplierPersonV2Connector:
             resp = self.http.request("GET", url, params=params, api="v2")
             if resp.status_code == 204 or not resp.content:
                 return
-            rows = resp.json()
+            rows = self.http.json(resp)
             if not isinstance(rows, list):
                 raise ConnectorError(f"{SYSTEM}: GET /v2/Suppliers: expected a JSON array", status=resp.status_code)
             yield from (r for r in rows if r.get("IsPerson"))
@@ -330,7 +330,7 @@ class SupplierPersonV2Connector:
 
     def _get_raw(self, record_id: str) -> dict[str, Any]:
         sid = _supplier_id(record_id)
-        raw = self.http.request("GET", f"{self.base}/Suppliers/{sid}", api="v2").json()
+        raw = self.http.json(self.http.request("GET", f"{self.base}/Suppliers/{sid}", api="v2"))
         if not raw.get("IsPerson"):
             raise NotFound(f"{SYSTEM}: supplier {sid} is not a person", status=404)
         return raw
@@ -349,7 +349,7 @@ class SupplierPersonV2Connector:
 
         def post() -> str:
             resp = self.http.request("POST", url, json_body=body, api="v2")
-            return str(resp.json()["Id"])
+            return str(self.http.json(resp)["Id"])
 
         find = None
         if external_ref is not None:
