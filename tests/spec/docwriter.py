@@ -260,3 +260,27 @@ def render(spec: DocSpec, newline: str = "\n") -> Rendered:
         flows=tuple(flows),
         diagnostics=sorted(diagnostics, key=lambda d: (d[1], d[0])),
     )
+
+
+def small_document(source: str = "Alpha", target: str = "Beta", rows: tuple[tuple[str, str, str], ...] = ()) -> str:
+    """A hand-laid document with one "Contacts to Persons" flow; title line 12, first row line 24.
+
+    Lines: 1-3 title, 5 Generated, 7-8 Introduction, 10 intro text, 12-13 flow title, 14 policy,
+    16 mapping intro, 18 directive, 21-23 header row, 24.. data rows (three lines each).
+    """
+    title = f"{source} to {target} Dataflow"
+    heading = f"{source} Contacts to {target} Persons"
+    text = (
+        f"{'=' * len(title)}\n{title}\n{'=' * len(title)}\n\nGenerated: 2024-01-01 00:00:00\n\n"
+        "Introduction\n------------\n\n"
+        f"This technical document provides a detailed overview of the Sesam Talk data flow from {source} to {target}.\n"
+        "\n"
+        f"{heading}\n{'-' * len(heading)}\n"
+        f"Every {source} Contacts will be synchronized with a {target} Persons.\n\n"
+        f"The following properties are synchronized between a {source} Contacts and a {target} Persons:\n\n"
+        ".. list-table::\n   :header-rows: 1\n\n"
+        f"   * - {source} Contacts Property\n     - {target} Persons Property\n     - {target} Data Type\n"
+    )
+    for s, t, ty in rows:
+        text += f"   * - {s}\n     - {t}\n     - {ty}\n"
+    return text

@@ -98,7 +98,7 @@ def document(draw: st.DrawFn) -> DocSpec:
     )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(spec=document(), crlf=st.booleans())
 def test_rendered_model_parses_back_to_itself(spec: DocSpec, crlf: bool) -> None:
     rendered = render(spec, newline="\r\n" if crlf else "\n")
