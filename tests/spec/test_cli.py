@@ -44,14 +44,14 @@ def test_model_json_has_the_stable_keys(tmp_path: Path) -> None:
     data = json.loads(result.stdout)
     assert isinstance(data, list) and len(data) == 1
     (doc,) = data
-    assert DOC_KEYS <= doc.keys()
+    assert doc.keys() >= DOC_KEYS
     assert doc["path"] == str(path)
     assert doc["title"] == "Alpha to Beta Dataflow"
     assert doc["source_system"] == {"name": "Alpha", "slug": "alpha"}
     assert doc["target_system"] == {"name": "Beta", "slug": "beta"}
     assert doc["generated"] == "2024-01-01 00:00:00"
     (flow,) = doc["flows"]
-    assert FLOW_KEYS <= flow.keys()
+    assert flow.keys() >= FLOW_KEYS
     assert {k: flow[k] for k in FLOW_KEYS - {"mappings"}} == {
         "title": "Alpha Contacts to Beta Persons",
         "line": 12,
@@ -63,7 +63,7 @@ def test_model_json_has_the_stable_keys(tmp_path: Path) -> None:
         "match": [],
     }
     for m in flow["mappings"]:
-        assert MAPPING_KEYS <= m.keys()
+        assert m.keys() >= MAPPING_KEYS
     assert [(m["source"], m["target"], m["line"], m["type"]) for m in flow["mappings"]] == [
         ("firstName", "FirstName", 24, "string"),
         ("age", "Age", 27, "integer"),
@@ -133,7 +133,7 @@ def test_model_requires_a_path() -> None:
 
 def _spelled(text: str) -> str:
     heading = "PowerOffice GO Contacts to HubSpot Persons"
-    return text.replace(f"{heading}\n", f"Poweroffice Go Contacts to HubSpot Persons\n", 1)
+    return text.replace(f"{heading}\n", "Poweroffice Go Contacts to HubSpot Persons\n", 1)
 
 
 LINT_CASES: dict[str, tuple[str, str, int, str]] = {
