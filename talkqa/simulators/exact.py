@@ -186,6 +186,13 @@ class ExactSimulator(Simulator):
         return {"access_token": access, "token_type": "bearer", "expires_in": str(lifetime),
                 "refresh_token": refresh}
 
+    def issue_refresh_token(self) -> str:
+        """Grant tokens in-process, as after a user's consent (no HTTP: nothing for a cassette to record)."""
+        with self.lock:
+            tokens = self._issue_tokens(self.clock.now())
+            self.changed()
+        return tokens["refresh_token"]
+
     def age_tokens(self, seconds: float, refresh_token: str | None = None) -> None:
         """Make issued tokens ``seconds`` older, as for a connector resuming later: those of
         ``refresh_token``'s grant, or all when None. A test and bootstrap helper."""

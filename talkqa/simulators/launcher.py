@@ -5,9 +5,6 @@ import json
 import secrets
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlparse
-
-import httpx
 
 from talkqa.clock import Clock
 from talkqa.simulators.exact import ExactKeys, ExactSettings, ExactSimulator
@@ -59,24 +56,16 @@ class Simulators:
         }
 
     def bootstrap_exact(self) -> str:
-        """Run the auth + token flow once and keep the refresh token in ``credentials``.
+        """Grant Exact tokens once (as after a user's consent) and keep the refresh token in ``credentials``.
 
-        The tokens are then aged by one access-token lifetime, as for a connector resuming from a
-        stored refresh token: its first refresh is accepted (not "Access Token not expired").
+        Done in-process, so a cassette recording a test never holds it. The tokens are then aged by
+        one access-token lifetime, as for a connector resuming from a stored refresh token: its first
+        refresh is accepted (not "Access Token not expired").
         """
-        creds = self.credentials["exact"]
-        with httpx.Client(base_url=self.exact.url, timeout=10) as client:
-            consent = client.get("/api/oauth2/auth", params={
-                "client_id": creds["client_id"], "redirect_uri": creds["redirect_uri"],
-                "response_type": "code", "state": "talkqa"})
-            code = parse_qs(urlparse(consent.headers["location"]).query)["code"][0]
-            token = client.post("/api/oauth2/token", data={
-                "grant_type": "authorization_code", "code": code, "redirect_uri": creds["redirect_uri"],
-                "client_id": creds["client_id"], "client_secret": creds["client_secret"]})
-            token.raise_for_status()
-        creds["refresh_token"] = token.json()["refresh_token"]
-        self.exact.age_tokens(self.exact.settings.access_token_lifetime, creds["refresh_token"])
-        return creds["refresh_token"]
+        refresh = self.exact.issue_refresh_token()
+        self.exact.age_tokens(self.exact.settings.access_token_lifetime)
+        self.credentials["exact"]["refresh_token"] = refresh
+        return refresh
 
     def reset(self) -> None:
         """Clear both simulators' records, tokens, logs, faults and settings; issue a new refresh token."""
