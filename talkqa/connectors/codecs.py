@@ -100,35 +100,41 @@ EXACT_DATETIME = Codec("exact-datetime", parse_exact_datetime, format_exact_date
 
 # --- ISO / PowerOffice --------------------------------------------------------------------------
 
-def parse_timestamp(wire: str) -> datetime:
-    """ISO date or date-time (up to 9 fractional digits, Z or offset; naive = UTC) -> aware datetime.
-
-    Digits beyond microseconds are dropped here; use :func:`ticks` to compare exactly.
-    """
+def _match_iso(wire: Any) -> re.Match[str]:
     m = _ISO_TS.match(wire.strip()) if isinstance(wire, str) else None
     if not m:
         raise CodecError(f"not an ISO date/time: {wire!r}")
-    y, mo, d, h, mi, s, frac, tz = m.groups()
-    micro = int((frac or "0").ljust(6, "0")[:6])
+    return m
+
+
+def _whole_seconds(m: re.Match[str], wire: Any) -> datetime:
+    y, mo, d, h, mi, s, _frac, tz = m.groups()
     tzinfo = UTC
     if tz and tz != "Z":
         sign = 1 if tz[0] == "+" else -1
         digits = tz[1:].replace(":", "")
         tzinfo = timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
     try:
-        return datetime(int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(s or 0), micro, tzinfo)
+        return datetime(int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(s or 0), 0, tzinfo)
     except ValueError as exc:
         raise CodecError(f"not a valid date/time: {wire!r}") from exc
 
 
+def parse_timestamp(wire: str) -> datetime:
+    """ISO date or date-time (up to 9 fractional digits, Z or offset; naive = UTC) -> aware datetime.
+
+    Digits beyond microseconds are dropped here; use :func:`ticks` to compare exactly.
+    """
+    m = _match_iso(wire)
+    micro = int((m.group(7) or "0").ljust(6, "0")[:6])
+    return _whole_seconds(m, wire).replace(microsecond=micro)
+
+
 def ticks(wire: str) -> int:
     """An ISO timestamp -> 100-ns ticks since the epoch (keeps all 7 digits .NET sends)."""
-    m = _ISO_TS.match(wire.strip()) if isinstance(wire, str) else None
-    if not m:
-        raise CodecError(f"not an ISO timestamp: {wire!r}")
+    m = _match_iso(wire)
     frac = (m.group(7) or "").ljust(7, "0")[:7]
-    whole = parse_timestamp(wire).replace(microsecond=0)
-    delta = whole - _EPOCH
+    delta = _whole_seconds(m, wire) - _EPOCH
     return (delta.days * 86_400 + delta.seconds) * 10_000_000 + int(frac)
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from talkqa.connectors.base import ConnectorError, OutcomeUnknown, Record
-from talkqa.connectors.codecs import TEXT, Codec, flatten, get_path, has_path, set_path
+from talkqa.connectors.codecs import TEXT, Codec, flatten, set_path
 
 log = logging.getLogger("talkqa.connectors")
 
@@ -29,12 +29,24 @@ class RecordMapper:
         self.entity = entity
         self.maps = tuple(maps)
         self.by_canonical = {m.canonical: m for m in self.maps}
+        # paths split once: decoding runs for every listed record
+        self._plan = [(tuple(m.wire.split(".")), m.canonical, "." in m.canonical,
+                       None if m.codec is TEXT else m.codec) for m in self.maps]
 
     def decode(self, wire: Mapping[str, Any]) -> Record:
         record: Record = {}
-        for m in self.maps:
-            if has_path(wire, m.wire):
-                set_path(record, m.canonical, m.codec.decode(get_path(wire, m.wire)))
+        for parts, canonical, nested, codec in self._plan:
+            node: Any = wire
+            for part in parts:
+                if not isinstance(node, dict) or part not in node:  # JSON objects are dicts
+                    break
+                node = node[part]
+            else:
+                value = node if codec is None else codec.decode(node)
+                if nested:
+                    set_path(record, canonical, value)
+                else:
+                    record[canonical] = value
         return record
 
     def encode(self, changes: Mapping[str, Any]) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 each connector and its simulator (values drawn from the connector's FieldSpecs)."""
 from __future__ import annotations
 
+import os
 import string
 from typing import Any
 
@@ -66,7 +67,7 @@ def test_create_get_update_round_trip(which: str, conns: Connections, fresh: Sim
     connector = connector_for(slug, entity, conns.endpoints, connections=conns, **opts)
     strategy = records(connector, skip)
 
-    @settings(max_examples=8, deadline=None, database=None,
+    @settings(max_examples=int(os.environ.get("TALKQA_ROUNDTRIP_EXAMPLES", "8")), deadline=None, database=None,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
     @given(first=strategy, second=strategy, keep=st.sets(st.integers(0, 20)))
     def check(first: dict[str, Any], second: dict[str, Any], keep: set[int]) -> None:
