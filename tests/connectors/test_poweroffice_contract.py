@@ -245,3 +245,20 @@ def test_v2_client_side_limiter_never_triggers_a_429(conns: Connections, fresh: 
     assert len(list(v2(conns, page_size=1).iter_all())) == 30
     assert fresh.clock.now() - start >= 2.0  # 31 calls at 10 a second
     assert not [r for r in log(fresh) if r["status"] == 429]
+
+
+@pytest.mark.parametrize(("field", "message"), [
+    ("client_key", "Client integration not found"),  # OAuth error body, HTTP 400
+    ("subscription_key", "invalid subscription key"),  # APIM body, HTTP 401
+])
+def test_bad_keys_raise_auth_failed(fresh: Sims, tmp_path: Path, field: str, message: str) -> None:
+    import dataclasses
+
+    from talkqa.connectors.base import AuthFailed
+    from talkqa.connectors.secret import Secret
+
+    ep = endpoints_for(fresh, tmp_path / "t.json")
+    bad = dataclasses.replace(ep, poweroffice=dataclasses.replace(ep.poweroffice, **{field: Secret("wrong-key-123")}))
+    with Connections(bad, clock=fresh.clock) as conns, pytest.raises(AuthFailed, match=message) as info:
+        v2(conns).get("1")
+    assert "powerofficego: POST /OAuth/Token" in str(info.value) and "wrong-key-123" not in str(info.value)
