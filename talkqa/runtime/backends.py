@@ -64,12 +64,17 @@ class Backend:
     def clock(self) -> Any:
         return FakeClock()
 
-    def bench(self, document: Document, state_dir: Path) -> Bench:
-        self.before_test()
+    def bench(self, document: Document, state_dir: Path, *, prepare: bool = True) -> Bench:
+        """A bench for one test (or example). ``prepare=False`` only resolves connectors: no reset,
+        no set-up requests (for looking at field specs before a test runs)."""
         endpoints = self.endpoints()
-        systems = {document.source_system.slug, document.target_system.slug}
-        with httpx.Client(timeout=30) as admin:
-            endpoints = arrange(systems, admin, endpoints) if self.arranges else endpoints
+        if prepare:
+            self.before_test()
+            endpoints = self.endpoints()
+            if self.arranges:
+                systems = {document.source_system.slug, document.target_system.slug}
+                with httpx.Client(timeout=30) as admin:
+                    endpoints = arrange(systems, admin, endpoints)
         connections = Connections(endpoints, clock=self.clock())
         cache: dict[tuple[str, str], ResourceConnector] = {}
 

@@ -31,3 +31,8 @@ def vcr_settings() -> dict[str, Any]:
 def cassette_dir(request: pytest.FixtureRequest) -> str:
     module = Path(request.node.fspath)
     return str(module.parent / "cassettes" / module.stem)
+
+
+def unplayed(cassette: Any) -> list[str]:
+    """``METHOD path`` of every recorded interaction the run did not play."""
+    return [f"{r.method} {r.path}" for i, r in enumerate(cassette.requests) if not cassette.play_counts[i]]

@@ -86,8 +86,8 @@ def _expect(
 ) -> None:
     """The record holds ``expected`` at ``path``: read back when live; from what the sync sent when replayed."""
     head = f"{where(bench, case)}: {case['source']} -> {case['target']} [{case['direction']}]"
+    actual = bench.read(system, record_id, path)  # replayed too, so recordings and replays ask the same
     if bench.live:
-        actual = bench.read(system, record_id, path)
         if not same(actual, expected):
             raise ChecklistFailure(
                 f"{head}\n  after {action}, {system.entity}.{path} should be {expected!r}\n  but it is {actual!r}"

@@ -1,11 +1,221 @@
-"""Fuzzing a row (placeholder until the cassette-aware harness lands)."""
+"""Fuzzing one row: any value of the row's domain survives the sync unchanged, in one direction.
 
+Live (simulators, sandbox): every Hypothesis example is a real arrange/sync/read-back.
+
+Replay (cassettes), following the design measured in ``practice.md`` section 1: the cassette
+holds one recorded run made with a *placeholder* value. It is entered once per test and
+rewound per example; every recorded response that carries the placeholder (in either
+system's wire form, e.g. ``/Date(ms)/``) has it replaced by the drawn value on the way out;
+what the sync *sends* is captured at its connectors and checked there; and every recorded
+interaction must be played, so a sync that skips a write fails.
+
+``talkqa record`` (``--record-mode`` other than ``none``) runs the placeholder once, live,
+and writes that cassette.
+"""
 from __future__ import annotations
 
+import contextlib
+import copy
+import datetime as dt
+import json
+import os
+import warnings
+from pathlib import Path
 from typing import Any
 
-from talkqa.runtime.checks import Unsupported
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+
+from generator.model import Document
+from talkqa.connectors.base import ResourceConnector
+from talkqa.connectors.codecs import EXACT_DATE, EXACT_DATE_MS, ISO_DATE, PO_V1_DATE, get_path, set_path
+from talkqa.runtime.bench import Bench
+from talkqa.runtime.cassettes import unplayed
+from talkqa.runtime.checks import ChecklistFailure, Unsupported, _domain, _flow, _row, linked_target, same
+from talkqa.runtime.values import Domain, domain_gap, example, strategy
+
+DATE_CODECS = (ISO_DATE, PO_V1_DATE, EXACT_DATE, EXACT_DATE_MS)
 
 
-def run_fuzz(request: Any, backend: Any, document: Any, case: dict[str, Any], tmp_path: Any) -> None:
-    raise Unsupported("fuzzing is not wired yet")
+class TalkqaFinding(pytest.PytestWarning):
+    """Something about a row that a QA engineer should know, though the row conforms."""
+
+
+PROFILES = {
+    "ci": {"max_examples": 25, "derandomize": True},
+    "dev": {"max_examples": 50},
+    "nightly": {"max_examples": 500},
+}
+
+
+def fuzz_settings(config: pytest.Config) -> settings:
+    name = config.getoption("--talkqa-fuzz-profile", None) or ("ci" if os.environ.get("CI") else "dev")
+    chosen = PROFILES[name]
+    return settings(
+        deadline=None,
+        database=None if chosen.get("derandomize") else settings.default.database,
+        print_blob=True,
+        phases=[p for p in Phase if p is not Phase.explain],
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+        **chosen,
+    )
+
+
+def placeholder(domain: Domain, line: int) -> Any:
+    """The value a fuzz cassette is recorded with: valid, and unlike any other arranged value."""
+    if domain.kind == "string":
+        text = f"TqFuzz{line}"
+        return text[: domain.max_length] if domain.max_length else text
+    return example(domain, line * 1000 + 999)
+
+
+def _wire(connector: ResourceConnector, path: str, value: Any) -> list[Any]:
+    """The forms ``value`` takes on the wire: what the connector writes, plus, for dates, every date
+    form the connectors' codecs read (a system may answer in another form than it accepts)."""
+    forms: list[Any] = []
+    mapper = getattr(connector, "mapper", None)
+    if mapper is not None:
+        with contextlib.suppress(ValueError, TypeError):
+            forms += list(mapper.encode(set_path({}, path, value)).values())
+    if isinstance(value, dt.date):
+        forms += [codec.encode(value) for codec in DATE_CODECS]
+    return forms or [value]
+
+
+def _replace(value: Any, table: dict[str, Any]) -> Any:
+    if isinstance(value, str):
+        return table.get(value, value)
+    if isinstance(value, dict):
+        return {k: _replace(v, table) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_replace(v, table) for v in value]
+    return value
+
+
+def substitute(response: dict[str, Any], table: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a recorded response with every JSON string in ``table`` replaced."""
+    body = response.get("body", {}).get("string")
+    if not body:
+        return response
+    text = body.decode("utf-8") if isinstance(body, bytes) else body
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return response
+    new = json.dumps(_replace(data, table), ensure_ascii=False)
+    if new == text:
+        return response
+    out = copy.deepcopy(response)
+    out["body"]["string"] = new.encode("utf-8") if isinstance(body, bytes) else new
+    for name in out.get("headers", {}):
+        if name.lower() == "content-length":
+            out["headers"][name] = [str(len(new.encode("utf-8")))]
+    return out
+
+
+def one_example(bench: Bench, case: dict[str, Any], value: Any) -> None:
+    """Arrange a record, carry ``value`` through the sync in the case's direction, check it arrived."""
+    flow, src, tgt = _flow(bench, case)
+    row = _row(flow, case)
+    seed = case["line"] * 10 + 2
+    head = f"{case['document']}:{case['line']}: {case['flow_title']}: {row.source} -> {row.target}"
+    head += f" [{case['direction']}]"
+    before = bench.ids(tgt)
+    if case["direction"] == "forward":
+        bench.create(src, bench.record_for(flow, "source", src, seed, {row.source: value}))
+        bench.sync()
+        target_id = linked_target(bench, tgt, before, head)
+        where_, system, path, record_id = "target", tgt, row.target, target_id
+    else:
+        source_id = bench.create(src, bench.record_for(flow, "source", src, seed))
+        bench.sync()
+        target_id = linked_target(bench, tgt, before, head)
+        tgt.update(target_id, set_path({}, row.target, value))
+        bench.sync()
+        where_, system, path, record_id = "source", src, row.source, source_id
+    landed = get_path(system.get(record_id), path)  # replayed too, so recordings and replays ask the same
+    if bench.live:
+        if not same(landed, value):
+            raise ChecklistFailure(f"{head}\n  sent {value!r}\n  the {where_} holds {landed!r}")
+        return
+    sent = bench.sut_wrote(system.system, system.entity, record_id if case["direction"] == "reverse" else None, path)
+    if not sent or not same(sent[-1], value):
+        raise ChecklistFailure(
+            f"{head}\n  the sync read {value!r}\n  and wrote {sent[-1]!r}" if sent
+            else f"{head}\n  the sync read {value!r} but wrote no value for {system.entity}.{path}"
+        )
+
+
+def run_fuzz(request: pytest.FixtureRequest, backend: Any, document: Document, case: dict[str, Any],
+             tmp_path: Path) -> None:
+    probe = backend.bench(document, tmp_path / "probe", prepare=False)
+    flow, src, tgt = _flow(probe, case)
+    row = _row(flow, case)
+    domain = _domain(src, tgt, row)
+    gap = domain_gap(src.fields[row.source], tgt.fields[row.target])
+    probe.close()
+    recording = (getattr(request.config.option, "record_mode", None) or "none") != "none"
+    cassette = request.getfixturevalue("vcr") if request.node.get_closest_marker("vcr") else None
+    counter = iter(range(10**9))
+
+    def bench_for_example() -> Bench:
+        return backend.bench(document, tmp_path / f"example-{next(counter)}")
+
+    if recording or (cassette is None and not backend.live):
+        value = placeholder(domain, case["line"])
+        bench = bench_for_example()
+        try:
+            one_example(bench, case, value)
+        finally:
+            bench.close()
+        return
+
+    if cassette is not None:
+        original = cassette.play_response
+        p = placeholder(domain, case["line"])
+        state: dict[str, dict[str, Any]] = {"table": {}}
+
+        def play(req: Any) -> Any:
+            return substitute(original(req), state["table"])
+
+        cassette.play_response = play
+
+    values = strategy(domain)
+    if case["direction"] == "reverse":
+        # an edit to the value the origin already holds is no edit: the sync rightly writes nothing
+        current = get_path(probe.record_for(flow, "source", src, case["line"] * 10 + 2), row.source)
+        values = values.filter(lambda v: not same(v, current))
+
+    @given(value=values)
+    @fuzz_settings(request.config)
+    def survives(value: Any) -> None:
+        if cassette is not None:
+            cassette.rewind()
+            state["table"] = {}
+            for conn, path in ((src, row.source), (tgt, row.target)):
+                for a, b in zip(_wire(conn, path, p), _wire(conn, path, value), strict=True):
+                    if isinstance(a, str):
+                        state["table"][a] = b
+        bench = bench_for_example()
+        try:
+            one_example(bench, case, value)
+        finally:
+            bench.close()
+        if cassette is not None and not cassette.all_played:
+            raise ChecklistFailure(
+                f"{case['document']}:{case['line']}: with {value!r} the sync made fewer requests than recorded; "
+                "not made: " + ", ".join(unplayed(cassette)[:5])
+            )
+
+    try:
+        survives()
+    except Unsupported:
+        raise
+    finally:
+        if cassette is not None:
+            cassette.play_response = original
+            cassette.rewind()
+            for i in range(len(cassette)):
+                cassette.play_counts[i] = 1  # the examples above played them all
+    if gap:
+        warnings.warn(TalkqaFinding(f"{case['document']}:{case['line']}: {gap}"), stacklevel=1)

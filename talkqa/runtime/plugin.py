@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 #: Names of the backends (kept here so the plugin imports nothing heavy until a talkqa test runs).
 BACKEND_NAMES = ("cassettes", "sandbox", "simulators")
+RESULTS = pytest.StashKey[Any]()
 
 MARKERS = [
     "mapping: a checklist row of a flow's property table",
@@ -45,6 +46,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "Recording (--record-mode other than none) implies simulators.",
     )
     group.addoption(
+        "--talkqa-fuzz-profile",
+        choices=("ci", "dev", "nightly"),
+        default=None,
+        help="how hard fuzz tests try: ci (25 derandomised examples; default when $CI is set), dev (50), nightly (500)",
+    )
+    group.addoption(
+        "--talkqa-results",
+        default=None,
+        metavar="PATH",
+        help="write the checklist outcome (one entry per generated test) as JSON to PATH",
+    )
+    group.addoption(
         "--talkqa-sut",
         default="reference",
         help="the system under test: 'reference' (talkqa's reference sync) or 'command:<shell command>'",
@@ -54,6 +67,46 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     for line in MARKERS:
         config.addinivalue_line("markers", line)
+    from talkqa.runtime.results import Results
+
+    config.stash[RESULTS] = Results()
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    results = _results_of(report)
+    if results is not None:
+        results.add(report)
+
+
+_CONFIG: list[pytest.Config] = []
+
+
+def _results_of(report: pytest.TestReport) -> Any:
+    return _CONFIG[-1].stash.get(RESULTS, None) if _CONFIG else None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    _CONFIG.append(session.config)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    config = session.config
+    results = config.stash.get(RESULTS, None)
+    path = config.getoption("--talkqa-results", None)
+    if results is not None and path and not hasattr(config, "workerinput"):
+        results.write(path)
+    if _CONFIG and _CONFIG[-1] is config:
+        _CONFIG.pop()
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    results = config.stash.get(RESULTS, None)
+    if results is None or not results.outcomes:
+        return
+    terminalreporter.section("talkqa checklist")
+    for line in results.matrix():
+        terminalreporter.write_line(line)
 
 
 def _case(item: pytest.Item) -> dict[str, Any] | None:
@@ -88,6 +141,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
             ("flow", case["flow_title"]),
             ("kind", case["kind"]),
             ("direction", case["direction"]),
+            ("case_id", case["id"]),
         ]
         if uses_cassettes:
             item.add_marker(pytest.mark.vcr)
@@ -115,6 +169,8 @@ def reproduce_command(item: pytest.Item) -> str:
 def talkqa_check(
     request: pytest.FixtureRequest, talkqa_backend: Backend, tmp_path: Any
 ) -> Iterator[Callable[[dict[str, Any], dict[str, Any]], None]]:
+    from vcr.errors import CannotOverwriteExistingCassetteException
+
     from generator.model import document_from_json
     from talkqa.runtime.checks import CHECKS, ChecklistFailure, Unsupported
 
@@ -125,20 +181,62 @@ def talkqa_check(
         benches.append(bench)
         try:
             CHECKS[case["kind"]](bench, case)
+            check_all_played(request)
         except Unsupported as exc:
             pytest.skip(f"{case['document']}:{case['line']}: {exc}")
         except ChecklistFailure as exc:
             raise ChecklistFailure(f"{exc}\n  reproduce: {reproduce_command(request.node)}") from None
+        except CannotOverwriteExistingCassetteException as exc:
+            missing_recording(request, case, exc)
 
     yield run
     for bench in benches:
         bench.close()
 
 
+def _cassette(request: pytest.FixtureRequest) -> Any:
+    if request.node.get_closest_marker("vcr") is None:
+        return None
+    return request.getfixturevalue("vcr")
+
+
+def check_all_played(request: pytest.FixtureRequest) -> None:
+    """In replay, the sync must have made every recorded request (fewer means it skipped work)."""
+    cassette = _cassette(request)
+    if cassette is None or getattr(cassette, "record_mode", "none") != "none" or cassette.all_played:
+        return
+    case = request.node.get_closest_marker("talkqa_case").args[0]
+    from talkqa.runtime.cassettes import unplayed
+
+    missing = unplayed(cassette)
+    shown = "\n    ".join(missing[:5])
+    pytest.fail(
+        f"{case['document']}:{case['line']}: {case['flow_title']} [{case['id']}]\n"
+        f"  the sync made fewer requests than were recorded: {len(missing)} not replayed, e.g.\n    {shown}\n"
+        f"  reproduce: {reproduce_command(request.node)}",
+        pytrace=False,
+    )
+
+
+def missing_recording(request: pytest.FixtureRequest, case: dict[str, Any], exc: Exception) -> None:
+    document = case["document"]
+    pytest.fail(
+        f"{document}:{case['line']}: {case['flow_title']} [{case['id']}]\n"
+        f"  no recorded HTTP answers this request (a new row, or the sync now asks something else):\n"
+        f"  {str(exc).strip().splitlines()[0]}\n"
+        + "\n".join("  " + ln for ln in str(exc).strip().splitlines()[1:6] if ln.strip())
+        + f"\n  re-record: talkqa record {document}   (or: pytest {shlex.quote(request.node.nodeid)} "
+        "--record-mode=rewrite)",
+        pytrace=False,
+    )
+
+
 @pytest.fixture
 def talkqa_fuzz(
     request: pytest.FixtureRequest, talkqa_backend: Backend, tmp_path: Any
 ) -> Callable[[dict[str, Any], dict[str, Any]], None]:
+    from vcr.errors import CannotOverwriteExistingCassetteException
+
     from generator.model import document_from_json
     from talkqa.runtime.checks import Unsupported
     from talkqa.runtime.fuzz import run_fuzz
@@ -148,5 +246,7 @@ def talkqa_fuzz(
             run_fuzz(request, talkqa_backend, document_from_json(document), case, tmp_path)
         except Unsupported as exc:
             pytest.skip(f"{case['document']}:{case['line']}: {exc}")
+        except CannotOverwriteExistingCassetteException as exc:
+            missing_recording(request, case, exc)
 
     return run
