@@ -194,6 +194,7 @@ class ExactAuth:
         self._lock = threading.RLock()
         self.refreshes = 0
         client.redact.add(client_secret)
+        self._configured = refresh_token
         state = store.load() if store else None
         if state is None and refresh_token:
             state = TokenState(refresh_token=refresh_token)
@@ -245,17 +246,33 @@ class ExactAuth:
         try:
             return self._grant({"grant_type": "refresh_token", "refresh_token": state.refresh_token.reveal()})
         except AuthFailed as exc:
-            if "old refresh token" not in str(exc).lower() or self.store is None:
+            if exc.status != 400:  # e.g. 401 "Access Token not expired": nothing else to try
                 raise
-            stored = self.store.load()  # another process may have rotated it
-            if stored is None or stored.refresh_token == state.refresh_token:
-                raise AuthFailed(f"{exc}. The refresh token was already used (a lost token response or "
-                                 "another process); authorize again to get a new one", status=exc.status) from None
-            self._state = stored
-            self._remember(stored)
-            if stored.access_token is not None and self._age(stored) < self._refresh_age(stored):
-                return stored
-            return self._grant({"grant_type": "refresh_token", "refresh_token": stored.refresh_token.reveal()})
+            for candidate in self._fallbacks(state):
+                self._state = candidate
+                if candidate.access_token is not None and self._age(candidate) < self._refresh_age(candidate):
+                    return candidate  # another process already refreshed: use its token
+                try:
+                    return self._grant({"grant_type": "refresh_token",
+                                        "refresh_token": candidate.refresh_token.reveal()})
+                except AuthFailed:
+                    continue
+            self._state = state
+            hint = ("The refresh token was already used (a lost token response or another process)"
+                    if "old refresh token" in str(exc).lower() else "The refresh token was refused")
+            raise AuthFailed(f"{exc}. {hint}; authorize again to get a new one", status=exc.status) from None
+
+    def _fallbacks(self, failed: TokenState) -> list[TokenState]:
+        """Other refresh tokens worth one try: the store's (another process may have rotated it), then
+        the configured one (a new consent set in the environment while an old store file remains)."""
+        out: list[TokenState] = []
+        stored = self.store.load() if self.store else None
+        for candidate in (stored, TokenState(self._configured) if self._configured else None):
+            if candidate is not None and candidate.refresh_token != failed.refresh_token and \
+                    all(c.refresh_token != candidate.refresh_token for c in out):
+                self._remember(candidate)
+                out.append(candidate)
+        return out
 
     def authorize_with_code(self, code: str, redirect_uri: str) -> None:
         """First consent: trade an authorization code (valid 3 minutes) for the first token pair."""

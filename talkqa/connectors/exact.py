@@ -34,6 +34,8 @@ class ExactContactsConnector:
     * Watermarks are ``Modified`` as ISO text with milliseconds. The filter literal has no zone;
       ``filter_offset_minutes`` says how far the server's naive datetimes are ahead of UTC (0 here).
     * Create: POST, 201 with the record. Update: PUT of only the changed properties (204).
+    * ``find_by_external_ref``: ``$filter=Notes eq '<ref>'`` (the simulator supports it; whether the
+      real API filters on ``Notes`` is UNCONFIRMED; the result is checked client-side either way).
     """
 
     system = SYSTEM

@@ -61,6 +61,8 @@ class ContactPersonV1Connector:
     * Update is GET, merge, POST with ``id`` (v1 POST replaces the whole record). Between the GET and
       the POST a concurrent edit of the same record is overwritten (v1 has no ETag).
     * ``success: false`` (HTTP 200) raises :class:`ValidationFailed`.
+    * ``find_by_external_ref`` asks every parent (``$filter=ExternalCode eq '...'``, checked
+      client-side too): 2 + parents requests. After a lost create only the known parent is asked.
     """
 
     system = SYSTEM
@@ -178,6 +180,8 @@ class ContactPersonV1Connector:
     def update(self, record_id: str, changes: Record) -> None:
         kind, parent, cid = _parse_id(record_id)
         encoded = self.mapper.encode(changes)
+        if not encoded:
+            return
         current = self._get_raw(record_id)
         merged = {**current, **encoded, "id": int(cid)}
         url = f"{self.base}/{kind}/{parent}/Contact/"

@@ -71,7 +71,7 @@ def endpoints_for(sims: Sims, token_store: Path | None, *, rate_limits: bool = T
     if ask_division:
         exact = dataclasses.replace(exact, division=None)
     if not consent:
-        exact = dataclasses.replace(exact, redirect_uri=None, refresh_token=None)
+        exact = dataclasses.replace(exact, redirect_uri=None)
     return dataclasses.replace(ep, exact=exact)
 
 

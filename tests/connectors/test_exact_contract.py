@@ -162,7 +162,8 @@ def test_a_revoked_token_gives_one_refresh_attempt_then_a_clear_auth_error(conns
         list(c.iter_all())
     assert "Invalid refresh token" in str(info.value)
     statuses = [(r["path"].rsplit("/", 1)[-1], r["status"]) for r in fresh.ex.admin.requests()]
-    assert statuses == [("token", 400)]  # the expired token is refreshed first: refused once, no loop
+    # the expired token is refreshed first: refused; the configured token is tried once more; no loop
+    assert statuses == [("token", 400), ("token", 400)]
 
 
 def test_rate_limit_is_respected_without_429(fresh: Sims, tmp_path: Path) -> None:
@@ -196,4 +197,18 @@ def test_a_401_on_the_api_triggers_exactly_one_refresh_attempt(conns: Connection
     with pytest.raises(AuthFailed, match="Invalid refresh token"):
         list(c.iter_all())
     statuses = [(r["path"].rsplit("/", 1)[-1], r["status"]) for r in fresh.ex.admin.requests()]
-    assert statuses == [("Contacts", 401), ("token", 400)]
+    assert statuses == [("Contacts", 401), ("token", 400), ("token", 400)]  # own token, then the configured one
+
+
+def test_a_stale_token_store_falls_back_to_the_configured_refresh_token(fresh: Sims, tmp_path: Path) -> None:
+    store = tmp_path / "tokens.json"
+    seed(fresh, 3)
+    with Connections(endpoints_for(fresh, store), clock=fresh.clock) as conns:
+        assert len(list(contacts(conns).iter_all())) == 3
+    stale = _refresh_tokens(store)
+    fresh.clock.advance(86_400)
+    fresh.launcher.reset()  # a new consent: the stored tokens are dead, the environment has a new one
+    seed(fresh, 2)
+    with Connections(endpoints_for(fresh, store, consent=False), clock=fresh.clock) as conns:
+        assert len(list(contacts(conns).iter_all())) == 2
+    assert _refresh_tokens(store) not in (stale, fresh.launcher.credentials["exact"]["refresh_token"])
