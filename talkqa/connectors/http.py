@@ -349,7 +349,9 @@ class SystemClient:
             left = _number(resp.headers.get(remaining_name))
             reset = _number(resp.headers.get(reset_name))
             if left is not None and left <= 0 and reset is not None and resp.status_code != 429:
-                self._limiter(api).block_until(reset / 1000.0 + 0.001)
+                until = reset / 1000.0 + 0.001
+                if until - self.clock.now() <= self.retry.max_wait:  # a longer wait: let the 429 say so
+                    self._limiter(api).block_until(until)
 
     def _detail(self, resp: httpx.Response) -> str:
         try:

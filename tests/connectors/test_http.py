@@ -221,3 +221,17 @@ def test_request_counter_counts_every_exchange() -> None:
     client.request("GET", URL)
     assert client.stats.requests == len(seen) == 3
     assert client.stats.by_status[200] == 2 and client.stats.by_status[500] == 1
+
+
+def test_a_far_reset_header_does_not_block_silently() -> None:
+    clock = FakeClock()
+    far = int((clock.now() + 86_400) * 1000)  # the daily budget is spent until tomorrow
+    handler, seen, _ = scripted(
+        httpx.Response(200, headers={"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(far)}),
+        httpx.Response(429, headers={"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(far)}), clock=clock,
+    )
+    client = SystemClient("exact", clock=clock, transport=httpx.MockTransport(handler))
+    client.request("GET", URL)
+    with pytest.raises(ConnectorError, match="asks to wait 86400 s"):
+        client.request("GET", URL)
+    assert seen[1] - seen[0] < 1.0
