@@ -212,3 +212,16 @@ def test_a_stale_token_store_falls_back_to_the_configured_refresh_token(fresh: S
     with Connections(endpoints_for(fresh, store, consent=False), clock=fresh.clock) as conns:
         assert len(list(contacts(conns).iter_all())) == 2
     assert _refresh_tokens(store) not in (stale, fresh.launcher.credentials["exact"]["refresh_token"])
+
+
+def test_token_expires_in_the_middle_of_paging(conns: Connections, fresh: Sims) -> None:
+    seed(fresh, 130)
+    c = contacts(conns)
+    pages = c.iter_all()
+    first = [next(pages) for _ in range(60)]  # page one read; the access token is now fresh
+    fresh.clock.advance(620)  # expired before page two
+    rest = list(pages)
+    assert len({ch.id for ch in first + rest}) == 130
+    log = fresh.ex.admin.requests()
+    assert [r["path"].rsplit("/", 1)[-1] for r in log] == ["token", "Contacts", "token", "Contacts", "Contacts"]
+    assert all(r["status"] in (200, 204) for r in log)  # refreshed before the call, never a 401
