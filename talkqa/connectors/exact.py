@@ -17,7 +17,7 @@ import httpx
 from talkqa.connectors.base import Change, ConnectorError, FieldSpec, NotFound, Page, Record
 from talkqa.connectors.codecs import EXACT_DATE, TEXT, CodecError, parse_exact_datetime, parse_timestamp
 from talkqa.connectors.http import SystemClient
-from talkqa.connectors.mapping import FieldMap, RecordMapper, create_once, odata_string
+from talkqa.connectors.mapping import FieldMap, RecordMapper, create_once, handed_out, odata_string
 from talkqa.simulators.fields import EXACT_CONTACT_FIELDS
 
 SYSTEM = "exact"
@@ -44,8 +44,9 @@ class ExactContactsConnector:
     external_ref_field = "Notes"
 
     def __init__(self, client: SystemClient, api_url: str, *, division: int | None = None,
-                 filter_offset_minutes: int = 0) -> None:
+                 filter_offset_minutes: int = 0, watermark_lag: float = 0.0) -> None:
         self.http = client
+        self.watermark_lag = watermark_lag
         self.api = api_url.rstrip("/")
         self._division = division
         self.filter_offset_minutes = filter_offset_minutes
@@ -72,21 +73,25 @@ class ExactContactsConnector:
 
     # -- reading ---------------------------------------------------------------------------------
     def changed_since(self, watermark: str | None) -> Page:
+        """Changes after ``watermark`` (see :func:`~talkqa.connectors.mapping.handed_out` for the lag)."""
+        started = self.http.clock.now()
         page = Page(watermark=watermark)
         since = _parse_watermark(watermark) if watermark else None
         params: dict[str, Any] = {"$select": self._select}
         if since is not None:
             local = since + timedelta(minutes=self.filter_offset_minutes)
             params["$filter"] = f"Modified gt datetime'{local.strftime('%Y-%m-%dT%H:%M:%S.%f')[:-3]}'"
-        best = since
+        best: int | None = None
         for raw in self._pages(params):
             change, modified = self._change(raw)
             if since is not None and modified <= since:
                 continue  # the server filter is trusted, but not blindly
             page.changes.append(change)
-            if best is None or modified > best:
-                best = modified
-                page.watermark = change.watermark
+            best = _ticks(modified) if best is None else max(best, _ticks(modified))
+        base = _ticks(since) if since is not None else None
+        out = handed_out(best, base, started, self.watermark_lag)
+        if out is not None and out != base:
+            page.watermark = _format_watermark(_EPOCH + timedelta(microseconds=out // 10))
         return page
 
     def iter_all(self) -> Iterator[Change]:
@@ -181,6 +186,13 @@ def _decode_modified(value: Any) -> datetime:
     except CodecError as exc:
         raise ConnectorError(f"{SYSTEM}: unreadable Modified value ({exc})") from None
     return moment.astimezone(UTC)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _ticks(moment: datetime) -> int:
+    return (moment - _EPOCH) // timedelta(microseconds=1) * 10
 
 
 def _format_watermark(moment: datetime) -> str:

@@ -104,3 +104,22 @@ def create_once(
     assert last is not None
     raise ConnectorError(f"{last}; gave up after {attempts} attempts (the record was not created)",
                          status=last.status, retryable=True)
+
+
+def handed_out(best: int | None, since: int | None, started: float, lag: float) -> int | None:
+    """The watermark (100-ns ticks) a poll hands out: the newest change it saw, capped at the time the
+    listing started minus ``lag`` seconds, and never before the watermark it was given.
+
+    Why the cap: a change committed while a listing runs may carry a stamp older than changes already
+    read (a v1 contact under a parent listed too late, a record on a page already passed). With
+    ``lag`` > 0 such changes are seen next time; the price is that changes of the last ``lag``
+    seconds are handed out again (the sync must take a change twice anyway). ``lag`` = 0 (the
+    default) keeps exact "after the newest seen" semantics, best when one clock drives both sides.
+    """
+    if best is None:
+        return since
+    if lag > 0:
+        best = min(best, int((started - lag) * 10_000_000))
+    if since is not None and best < since:
+        return since
+    return best

@@ -25,7 +25,7 @@ from talkqa.connectors.base import (
 )
 from talkqa.connectors.codecs import ISO_DATE, PO_V1_DATE, TEXT, CodecError, format_ticks, get_path, ticks, unflatten
 from talkqa.connectors.http import SystemClient, error_detail
-from talkqa.connectors.mapping import FieldMap, RecordMapper, create_once, odata_string
+from talkqa.connectors.mapping import FieldMap, RecordMapper, create_once, handed_out, odata_string
 from talkqa.simulators.fields import POWEROFFICE_CONTACTPERSON_FIELDS, POWEROFFICE_SUPPLIER_FIELDS
 
 SYSTEM = "powerofficego"
@@ -78,8 +78,10 @@ class ContactPersonV1Connector:
         default_parent: str | None = None,
         page_size: int = 5000,
         parent_page_size: int = 50_000,
+        watermark_lag: float = 0.0,
     ) -> None:
         self.http = client
+        self.watermark_lag = watermark_lag
         self.base = base_url.rstrip("/")
         self.default_parent = _parse_parent(default_parent) if default_parent else None
         self.page_size = page_size
@@ -92,14 +94,17 @@ class ContactPersonV1Connector:
 
     # -- reading ---------------------------------------------------------------------------------
     def changed_since(self, watermark: str | None) -> Page:
+        """Changes after ``watermark`` (see :func:`~talkqa.connectors.mapping.handed_out` for the lag)."""
         since = _watermark_ticks(watermark)
+        started = self.http.clock.now()
         page = Page(watermark=watermark)
-        best = since
+        best: int | None = None
         for change, t in self._changes(since):
             page.changes.append(change)
-            if best is None or t > best:
-                best = t
-                page.watermark = change.watermark
+            best = t if best is None else max(best, t)
+        out = handed_out(best, since, started, self.watermark_lag)
+        if out is not None and out != since:
+            page.watermark = format_ticks(out)
         return page
 
     def iter_all(self) -> Iterator[Change]:
@@ -265,8 +270,9 @@ class SupplierPersonV2Connector:
     external_ref_field = "ExternalImportReference"
 
     def __init__(self, client: SystemClient, base_url: str, *, page_size: int = 5000,
-                 scan_addresses: bool = True) -> None:
+                 scan_addresses: bool = True, watermark_lag: float = 0.0) -> None:
         self.http = client
+        self.watermark_lag = watermark_lag
         self.base = base_url.rstrip("/")
         self.page_size = page_size
         self.scan_addresses = scan_addresses
@@ -279,8 +285,9 @@ class SupplierPersonV2Connector:
     # -- reading ---------------------------------------------------------------------------------
     def changed_since(self, watermark: str | None) -> Page:
         since = _watermark_ticks(watermark)
+        started = self.http.clock.now()
         page = Page(watermark=watermark)
-        best = since
+        best: int | None = None
         params: dict[str, Any] = {}
         if since is not None and not self.scan_addresses:
             params["lastChangedDateTimeOffsetGreaterThan"] = format_ticks(since)
@@ -289,9 +296,10 @@ class SupplierPersonV2Connector:
             if since is not None and t <= since:
                 continue
             page.changes.append(self._change(raw, t))
-            if best is None or t > best:
-                best = t
-                page.watermark = format_ticks(t)
+            best = t if best is None else max(best, t)
+        out = handed_out(best, since, started, self.watermark_lag)
+        if out is not None and out != since:
+            page.watermark = format_ticks(out)
         return page
 
     def iter_all(self) -> Iterator[Change]:
