@@ -81,6 +81,7 @@ def parse_file(path: str | Path) -> Document:
 
 def parse_text(text: str, path: str = "<string>") -> Document:
     """Parse document ``text``; ``path`` names it in messages and supplies the system slugs."""
+    text = text.removeprefix("\ufeff")
     tree, warnings = parse_rst(text, path)
     return _Reader(path, text, tree, warnings).read()
 

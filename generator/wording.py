@@ -53,7 +53,9 @@ INTRO_SENTENCES = (
 )
 
 DOC_TITLE = re.compile(r"^(?P<a>.*?) to ?(?P<b>.*?) ?Dataflow$")
-CONDITION_CLAUSE = re.compile(r"Dependant on having (?P<value>\S*)\s+in\s*(?P<path>.*?)\s*(?=Dependant on having|$)")
+CONDITION_CLAUSE = re.compile(
+    r"Dependant on having (?P<value>\S*?)\s*(?<!\S)in\b\s*(?P<path>.*?)\s*(?=Dependant on having|$)"
+)
 CELL_CONDITION = re.compile(r"^(?P<path>.*?)\s*\((?P<text>Dependant on having .*)\)\s*$", re.DOTALL)
 QUALIFIER = re.compile(r"\s*\((?P<q>[^()]*)\)\s*$")
 
