@@ -2,6 +2,7 @@
 
 import click
 
+from talkqa.commands.check import check, record
 from talkqa.commands.generate import generate
 from talkqa.commands.lint import lint
 from talkqa.commands.model import model
@@ -17,4 +18,6 @@ def main() -> None:
 main.add_command(model)
 main.add_command(lint)
 main.add_command(generate)
+main.add_command(check)
+main.add_command(record)
 main.add_command(simulate)

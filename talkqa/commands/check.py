@@ -1,0 +1,154 @@
+"""``talkqa check`` (the main job) and ``talkqa record``: generate, run the suite, show the checklist."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import click
+
+from generator.errors import SpecError
+from generator.suite_files import plan_suite, write_plan
+from talkqa.commands.documents import expand, report_error
+
+
+def _generate(paths: tuple[str, ...], out_dir: str, frozen: bool) -> list[Path]:
+    """Generate (or, frozen, verify) the modules of ``paths``; the module paths to run."""
+    try:
+        plan = plan_suite(expand(paths), out_dir)
+    except SpecError as exc:
+        report_error(str(exc))
+        raise SystemExit(2) from None
+    if frozen:
+        problems = plan.problems()
+        if problems:
+            for line in problems:
+                report_error(line)
+            report_error("the generated suite is stale: run `talkqa generate` (or drop --frozen)")
+            raise SystemExit(1)
+    else:
+        write_plan(plan)
+    return sorted(p for p in plan.files if p.name.startswith("test_"))
+
+
+def _pytest(modules: list[Path], extra: list[str]) -> int:
+    argv = [sys.executable, "-m", "pytest", *map(str, modules), "-p", "no:cacheprovider", *extra]
+    return subprocess.call(argv)
+
+
+def summarise(results_path: Path) -> tuple[list[str], Counter[str]]:
+    """Checklist lines per document and flow, and the overall counts."""
+    from talkqa.runtime.results import load
+
+    entries = load(results_path)
+    totals: Counter[str] = Counter(e["outcome"] for e in entries)
+    by_flow: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for e in entries:
+        by_flow[(e["document"], e["flow"])].append(e)
+    lines: list[str] = []
+    current_doc = None
+    for (document, flow), items in sorted(by_flow.items(), key=lambda kv: (kv[0][0], min(e["line"] for e in kv[1]))):
+        if document != current_doc:
+            lines.append(document)
+            current_doc = document
+        cells = []
+        for label, kinds, direction in (
+            ("forward", ("mapping",), "forward"),
+            ("reverse", ("mapping",), "reverse"),
+            ("fuzz", ("fuzz",), None),
+            ("links", ("link", "match"), None),
+        ):
+            group = [e for e in items if e["kind"] in kinds and (direction is None or e["direction"] == direction)]
+            if not group:
+                continue
+            ok = sum(e["outcome"] == "passed" for e in group)
+            checked = sum(e["outcome"] in ("passed", "failed") for e in group)
+            extra = []
+            for state in ("failed", "pending", "skipped"):
+                n = sum(e["outcome"] == state for e in group)
+                if n:
+                    extra.append(f"{n} {state}")
+            cells.append(f"{label} {ok}/{checked}" + (f" ({', '.join(extra)})" if extra else ""))
+        mark = "✗" if any(e["outcome"] == "failed" for e in items) else "✓"
+        lines.append(f"  {mark} {flow}: " + "; ".join(cells))
+        for e in items:
+            if e["outcome"] in ("failed", "pending"):
+                first = (e["message"] or "").strip().splitlines()[:1]
+                lines.append(f"      {e['outcome']}: {e['document']}:{e['line']} {e['case_id']}" +
+                             (f": {first[0][:160]}" if first else ""))
+    return lines, totals
+
+
+@click.command("check")
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--out", "out_dir", default="generated_tests", show_default=True, help="Folder of the generated suite.")
+@click.option("--frozen", is_flag=True, help="Do not regenerate: fail if the generated suite is stale.")
+@click.option(
+    "--backend",
+    type=click.Choice(["cassettes", "simulators", "sandbox"]),
+    default="cassettes",
+    show_default=True,
+    help="Replay cassettes, or run live against the simulators or the configured sandboxes.",
+)
+@click.option("--sut", default="reference", show_default=True, help="'reference' or 'command:<shell command>'.")
+@click.option("--strict", is_flag=True, help="Pending rows (no cassette yet) fail the run.")
+@click.option("--html", "html_path", default=None, help="Also write the checklist report as one HTML file.")
+@click.option("-n", "workers", default=None, help="Run with pytest-xdist workers (e.g. 2 or auto).")
+@click.option("-v", "--verbose", is_flag=True, help="Show pytest's full output.")
+def check(
+    paths: tuple[str, ...],
+    out_dir: str,
+    frozen: bool,
+    backend: str,
+    sut: str,
+    strict: bool,
+    html_path: str | None,
+    workers: str | None,
+    verbose: bool,
+) -> None:
+    """Generate the checklist suite for PATHS, run it, and print the checklist per document and flow.
+
+    Exit status: 0 when every checked row conforms, 1 when a row does not (or, with --strict, is
+    pending), 2 for unreadable documents.
+    """
+    modules = _generate(paths, out_dir, frozen)
+    with tempfile.TemporaryDirectory(prefix="talkqa-") as tmp:
+        results = Path(tmp) / "results.json"
+        extra = [f"--talkqa-results={results}", f"--talkqa-backend={backend}", f"--talkqa-sut={sut}"]
+        extra += ["-q", "--no-header", "-p", "no:randomly"] if not verbose else ["-v"]
+        if workers:
+            extra += ["-n", workers]
+        code = _pytest(modules, extra)
+        if not results.exists():
+            report_error(f"pytest exited {code} before any checklist result was written")
+            raise SystemExit(2)
+        lines, totals = summarise(results)
+        if html_path:
+            from talkqa.report import write_report
+
+            write_report(results, html_path)
+    click.echo("\ntalkqa checklist")
+    for line in lines:
+        click.echo(line)
+    click.echo(
+        f"{totals['passed']} conform, {totals['failed']} do not, {totals['pending']} pending, "
+        f"{totals['skipped']} not checkable automatically"
+    )
+    failed = totals["failed"] or (strict and totals["pending"])
+    raise SystemExit(1 if failed else 0)
+
+
+@click.command("record")
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--out", "out_dir", default="generated_tests", show_default=True, help="Folder of the generated suite.")
+@click.option("--sandbox", is_flag=True, help="Record against the sandboxes in TALKQA_* settings, not the simulators.")
+@click.option("-k", "keyword", default=None, help="Only tests matching this pytest -k expression.")
+def record(paths: tuple[str, ...], out_dir: str, sandbox: bool, keyword: str | None) -> None:
+    """Re-record the cassettes of PATHS (against the simulators, or --sandbox)."""
+    modules = _generate(paths, out_dir, frozen=False)
+    extra = ["--record-mode=rewrite", f"--talkqa-backend={'sandbox' if sandbox else 'simulators'}", "-q"]
+    if keyword:
+        extra += ["-k", keyword]
+    raise SystemExit(_pytest(modules, extra))
