@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from generator.model import Document
 from talkqa.clock import FakeClock, TickingClock
 from talkqa.connectors.base import ResourceConnector
 from talkqa.connectors.config import Endpoints
+from talkqa.connectors.http import shared_ssl_context
 from talkqa.connectors.registry import Connections, connector_for
 from talkqa.runtime.bench import Bench
 from talkqa.runtime.sut import CommandSut, ReferenceSut, Sut
@@ -58,8 +60,14 @@ class Backend:
     def before_test(self) -> None:
         pass
 
+    @functools.cached_property
+    def admin_client(self) -> httpx.Client:
+        """For set-up requests (one client: building an httpx client costs milliseconds)."""
+        return httpx.Client(timeout=30, verify=shared_ssl_context())
+
     def close(self) -> None:
-        pass
+        if "admin_client" in self.__dict__:
+            self.admin_client.close()
 
     def clock(self) -> Any:
         return FakeClock()
@@ -73,8 +81,7 @@ class Backend:
             endpoints = self.endpoints()
             if self.arranges:
                 systems = {document.source_system.slug, document.target_system.slug}
-                with httpx.Client(timeout=30) as admin:
-                    endpoints = arrange(systems, admin, endpoints)
+                endpoints = arrange(systems, self.admin_client, endpoints)
         connections = Connections(endpoints, clock=self.clock())
         cache: dict[tuple[str, str], ResourceConnector] = {}
 
@@ -118,6 +125,7 @@ class SimulatorsBackend(Backend):
         return dataclasses.replace(ep, exact=dataclasses.replace(ep.exact, division=None))
 
     def close(self) -> None:
+        super().close()
         self.sims.stop()
 
 
