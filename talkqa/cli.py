@@ -7,6 +7,7 @@ from talkqa.commands.generate import generate
 from talkqa.commands.lint import lint
 from talkqa.commands.model import model
 from talkqa.commands.simulate import simulate
+from talkqa.commands.sync import sync
 
 
 @click.group()
@@ -21,3 +22,4 @@ main.add_command(generate)
 main.add_command(check)
 main.add_command(record)
 main.add_command(simulate)
+main.add_command(sync)
