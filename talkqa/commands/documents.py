@@ -1,4 +1,5 @@
 """Finding and reading documents for the commands: folders, errors on stderr, a progress bar."""
+
 from __future__ import annotations
 
 import sys

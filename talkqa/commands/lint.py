@@ -1,4 +1,5 @@
 """``talkqa lint``: report spec defects as ``path:line: severity: code: message``."""
+
 from __future__ import annotations
 
 from collections import Counter

@@ -1,4 +1,5 @@
 """``talkqa model``: print the mapping model of documents."""
+
 from __future__ import annotations
 
 import json
