@@ -33,8 +33,8 @@ from talkqa.runtime.cassettes import cassette_dir, vcr_settings
 
 
 @pytest.fixture(scope="module")
-def vcr_config():
-    return vcr_settings()
+def vcr_config(request):
+    return vcr_settings(recording=(request.config.getoption("record_mode", None) or "none") != "none")
 
 
 @pytest.fixture(scope="module")

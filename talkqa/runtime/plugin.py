@@ -149,6 +149,13 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
                 item.add_marker(pytest.mark.block_network)
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_recording_configure(config: pytest.Config, vcr: Any) -> None:
+    from talkqa.runtime.cassettes import talkqa_query
+
+    vcr.register_matcher("talkqa_query", talkqa_query)
+
+
 @pytest.fixture(scope="session")
 def talkqa_backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
     from talkqa.runtime.backends import BACKENDS
