@@ -38,7 +38,7 @@ from generator.rst import parse_rst
 MAX_BYTES = 5 * 1024 * 1024
 
 _FILE_NAME = re.compile(r"^(?P<a>[a-z0-9]+)-(?P<b>[a-z0-9]+)$")
-_SYSTEM_MESSAGE_LINE = re.compile(r":(\d+): \((ERROR|SEVERE)/[34]\) (.*)")
+_ROW_IN_ERROR = re.compile(r"row (\d+) does not contain the same number of items as row 1 \((\d+) vs (\d+)\)")
 
 
 def slugify(name: str) -> str:
@@ -230,7 +230,12 @@ class _Reader:
         for msg in self.tree.findall(nodes.system_message):
             if msg["level"] >= 3:
                 text = w.normalise_space(msg.children[0].astext()) if msg.children else "RST error"
-                raise self.fail(msg.get("line") or 1, f"malformed reStructuredText: {text}")
+                line = msg.get("line") or 1
+                row = _ROW_IN_ERROR.search(text)
+                if row:  # blame the row, not the directive
+                    line = self._row_line(line, int(row.group(1)))
+                    text = f"table row {row.group(1)} has {row.group(2)} cells, row 1 has {row.group(3)}"
+                raise self.fail(line, f"malformed reStructuredText: {text}")
             line = msg.get("line") or 1
             text = w.normalise_space(msg.children[0].astext()) if msg.children else ""
             if "underline too short" in text:
@@ -239,6 +244,17 @@ class _Reader:
                 self.diag(Severity.INFO, line, "repeated-title", f"{text} (kept as a separate flow)")
             else:
                 self.diag(Severity.WARNING, line, "rst-warning", text)
+
+    def _row_line(self, directive_line: int, row: int) -> int:
+        """The line of the ``row``-th ``* -`` item after a list-table directive (1-based)."""
+        seen = 0
+        lines = self.text.splitlines()
+        for i in range(directive_line - 1, len(lines)):
+            if lines[i].lstrip().startswith("* "):
+                seen += 1
+                if seen == row:
+                    return i + 1
+        return directive_line
 
     def _systems(self, a_name: str, b_name: str, line: int) -> _Systems:
         stem = Path(self.path).stem

@@ -59,7 +59,7 @@ BAD: dict[str, tuple[Callable[[], bytes], tuple[int, ...], str]] = {
     "four-columns": (_four_columns, (18,), "the mapping table has 4 columns; expected 3"),
     "three-under-match": (_three_columns_under_match_intro, (18,), "the match table has 3 columns; expected 2"),
     # The row at line 27 lacks its type cell; the table (line 18) or the row may be blamed.
-    "missing-cell": (_missing_cell, (18, 27), "row 3 does not contain the same number of items"),
+    "missing-cell": (_missing_cell, (27,), "table row 3 has 2 cells, row 1 has 3"),
 }
 
 
