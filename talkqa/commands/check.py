@@ -117,6 +117,8 @@ def check(
     with tempfile.TemporaryDirectory(prefix="talkqa-") as tmp:
         results = Path(tmp) / "results.json"
         extra = [f"--talkqa-results={results}", f"--talkqa-backend={backend}", f"--talkqa-sut={sut}"]
+        if strict:
+            extra.append("--talkqa-strict")
         extra += ["-q", "--no-header", "-p", "no:randomly"] if not verbose else ["-v"]
         if workers:
             extra += ["-n", workers]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 #: Names of the backends (kept here so the plugin imports nothing heavy until a talkqa test runs).
 BACKEND_NAMES = ("cassettes", "sandbox", "simulators")
 RESULTS = pytest.StashKey[Any]()
+ORPHANS = pytest.StashKey[list]()
 
 MARKERS = [
     "mapping: a checklist row of a flow's property table",
@@ -56,6 +58,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         metavar="PATH",
         help="write the checklist outcome (one entry per generated test) as JSON to PATH",
+    )
+    group.addoption(
+        "--talkqa-strict",
+        action="store_true",
+        help="a row with no recording yet (pending) fails instead of being skipped as pending",
     )
     group.addoption(
         "--talkqa-sut",
@@ -107,6 +114,11 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     terminalreporter.section("talkqa checklist")
     for line in results.matrix():
         terminalreporter.write_line(line)
+    orphans = config.stash.get(ORPHANS, [])
+    if orphans:
+        terminalreporter.write_line(f"orphaned cassettes (their rows are gone from the documents): {len(orphans)}")
+        for path in orphans:
+            terminalreporter.write_line(f"    {_relative(path, config.rootpath)}")
 
 
 def _case(item: pytest.Item) -> dict[str, Any] | None:
@@ -129,6 +141,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     uses_cassettes = backend_name(config) == "cassettes" or (
         (getattr(config.option, "record_mode", None) or "none") != "none"
     )
+    config.stash[ORPHANS] = orphaned_cassettes(items)
     for item in items:
         case = _case(item)
         if case is None:
@@ -184,6 +197,7 @@ def talkqa_check(
     benches = []
 
     def run(document: dict[str, Any], case: dict[str, Any]) -> None:
+        check_recorded(request, case)
         bench = talkqa_backend.bench(document_from_json(document), tmp_path)
         benches.append(bench)
         try:
@@ -199,6 +213,48 @@ def talkqa_check(
     yield run
     for bench in benches:
         bench.close()
+
+
+def cassette_file(item: pytest.Item, name: str | None = None) -> Path:
+    """Where pytest-recording keeps the cassette of ``item`` (or of the test named ``name`` beside it)."""
+    from pytest_recording.plugin import get_default_cassette_name
+
+    module = Path(str(item.fspath))
+    return module.parent / "cassettes" / module.stem / f"{get_default_cassette_name(None, name or item.name)}.yaml"
+
+
+def check_recorded(request: pytest.FixtureRequest, case: dict[str, Any]) -> None:
+    """In replay, a row without a cassette is *pending* (new in the document, not recorded yet):
+    skipped with that word, or a failure with ``--talkqa-strict``."""
+    if backend_name(request.config) != "cassettes" or case.get("skip"):
+        return
+    path = cassette_file(request.node)
+    if path.exists():
+        return
+    message = (
+        f"pending: {case['document']}:{case['line']}: {case['id']} has no recording yet ({path.name}); "
+        f"record it with: talkqa record {case['document']}"
+    )
+    if request.config.getoption("--talkqa-strict"):
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
+
+
+def orphaned_cassettes(items: list[pytest.Item]) -> list[Path]:
+    """Cassettes in the folders of the collected generated modules that no case of theirs uses."""
+    expected: set[Path] = set()
+    folders: set[Path] = set()
+    seen_modules: set[str] = set()
+    for item in items:
+        module = getattr(item, "module", None)
+        if _case(item) is None or module is None or module.__name__ in seen_modules:
+            continue
+        seen_modules.add(module.__name__)
+        for kind, cases in getattr(module, "CASES", {}).items():
+            for case in cases:
+                expected.add(cassette_file(item, f"test_{kind}[{case['id']}]"))
+        folders.add(cassette_file(item).parent)
+    return sorted(p for folder in folders if folder.is_dir() for p in folder.glob("*.yaml") if p not in expected)
 
 
 def _cassette(request: pytest.FixtureRequest) -> Any:
@@ -249,6 +305,7 @@ def talkqa_fuzz(
     from talkqa.runtime.fuzz import run_fuzz
 
     def run(document: dict[str, Any], case: dict[str, Any]) -> None:
+        check_recorded(request, case)
         try:
             run_fuzz(request, talkqa_backend, document_from_json(document), case, tmp_path)
         except Unsupported as exc:
@@ -257,3 +314,10 @@ def talkqa_fuzz(
             missing_recording(request, case, exc)
 
     return run
+
+
+def _relative(path: Path, root: Path) -> Path:
+    try:
+        return path.relative_to(root)
+    except ValueError:
+        return path

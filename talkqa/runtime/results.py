@@ -49,6 +49,8 @@ class Results:
                 state = "pending"
         elif report.skipped:
             message = _skip_reason(report)
+            if message.startswith("pending:"):
+                state = "pending"
         if outcome is None:
             outcome = Outcome(
                 nodeid=report.nodeid,
