@@ -95,6 +95,7 @@ def summarise(results_path: Path) -> tuple[list[str], Counter[str]]:
 @click.option("--sut", default="reference", show_default=True, help="'reference' or 'command:<shell command>'.")
 @click.option("--strict", is_flag=True, help="Pending rows (no cassette yet) fail the run.")
 @click.option("--html", "html_path", default=None, help="Also write the checklist report as one HTML file.")
+@click.option("--junit", "junit_path", default=None, help="Also write JUnit XML: one case per row and direction.")
 @click.option("-n", "workers", default=None, help="Run with pytest-xdist workers (e.g. 2 or auto).")
 @click.option("-v", "--verbose", is_flag=True, help="Show pytest's full output.")
 def check(
@@ -105,6 +106,7 @@ def check(
     sut: str,
     strict: bool,
     html_path: str | None,
+    junit_path: str | None,
     workers: str | None,
     verbose: bool,
 ) -> None:
@@ -119,6 +121,8 @@ def check(
         extra = [f"--talkqa-results={results}", f"--talkqa-backend={backend}", f"--talkqa-sut={sut}"]
         if strict:
             extra.append("--talkqa-strict")
+        if junit_path:
+            extra += [f"--junitxml={junit_path}", "-o", "junit_family=xunit1"]
         extra += ["-q", "--no-header", "-p", "no:randomly"] if not verbose else ["-v"]
         if workers:
             extra += ["-n", workers]

@@ -53,7 +53,14 @@ def print_summary(summary: Summary, console: Console) -> None:
 @click.option("--once", "mode", flag_value="once", default=True, help="Run one cycle (default).")
 @click.option("--watch", "mode", flag_value="watch", help="Run cycles until interrupted.")
 @click.option("--interval", default=60.0, show_default=True, help="Seconds between cycles with --watch.")
-@click.option("--state", "state_path", default=".talkqa/sync.sqlite", show_default=True, help="The sync's state file.")
+@click.option(
+    "--state",
+    "state_path",
+    default=".talkqa/sync.sqlite",
+    show_default=True,
+    envvar="TALKQA_SYNC_STATE",
+    help="The sync's state file (env TALKQA_SYNC_STATE).",
+)
 @click.option("--config", default=None, help="Endpoints config file (TOML or JSON; never commit secrets).")
 @click.option("--conflicts", "show_conflicts", is_flag=True, help="Print the conflict log and exit.")
 def sync(document: str, mode: str, interval: float, state_path: str, config: str | None, show_conflicts: bool) -> None:

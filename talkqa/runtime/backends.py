@@ -24,6 +24,7 @@ from talkqa.connectors.base import ResourceConnector
 from talkqa.connectors.config import Endpoints
 from talkqa.connectors.http import shared_ssl_context
 from talkqa.connectors.registry import Connections, connector_for
+from talkqa.connectors.secret import Secret
 from talkqa.runtime.bench import Bench
 from talkqa.runtime.sut import CommandSut, ReferenceSut, Sut
 from talkqa.simulators.arrange import arrange
@@ -95,12 +96,22 @@ class Backend:
 
     arranges = True
 
+    def sut_endpoints(self, endpoints: Endpoints) -> Endpoints:
+        """The endpoints an external sync gets (it must bring its own credentials where tokens rotate)."""
+        return endpoints
+
     def _sut_factory(self, endpoints: Endpoints) -> Callable[..., Sut]:
         if self.sut == "reference":
             return lambda doc, resolve, state: ReferenceSut(doc, resolve, state, predicates.registry())
         if self.sut.startswith("command:"):
             command = self.sut[len("command:") :]
-            return lambda doc, resolve, state: CommandSut(command, endpoint_env(endpoints, doc), state)
+
+            def make(doc: Document, resolve: Any, state: Path) -> Sut:
+                env = endpoint_env(self.sut_endpoints(endpoints), doc)
+                env["TALKQA_EXACT_TOKEN_STORE"] = str(state / "exact-token.json")
+                return CommandSut(command, env, state)
+
+            return make
         raise ValueError(f"--talkqa-sut: expected 'reference' or 'command:<shell command>', got {self.sut!r}")
 
 
@@ -123,6 +134,16 @@ class SimulatorsBackend(Backend):
         ep = Endpoints.from_simulators(self.sims, token_store=None)
         assert ep.exact is not None
         return dataclasses.replace(ep, exact=dataclasses.replace(ep.exact, division=None))
+
+    def sut_endpoints(self, endpoints: Endpoints) -> Endpoints:
+        """An external sync is another OAuth client session: give it its own Exact grant, so the
+        two rotating refresh-token chains do not revoke each other."""
+        if endpoints.exact is None:
+            return endpoints
+        refresh = self.sims.exact.issue_refresh_token()
+        self.sims.exact.age_tokens(self.sims.exact.settings.access_token_lifetime, refresh)
+        exact = dataclasses.replace(endpoints.exact, refresh_token=Secret(refresh))
+        return dataclasses.replace(endpoints, exact=exact)
 
     def close(self) -> None:
         super().close()

@@ -56,7 +56,12 @@ class ReferenceSut:
 class CommandSut:
     def __init__(self, command: str, env: Mapping[str, str], state_dir: Path, timeout: float = 300) -> None:
         self.argv = shlex.split(command)
-        self.env = {**os.environ, **env, "TALKQA_SUT_STATE": str(state_dir)}
+        self.env = {
+            **os.environ,
+            **env,
+            "TALKQA_SUT_STATE": str(state_dir),
+            "TALKQA_SYNC_STATE": str(state_dir / "sync.sqlite"),
+        }
         self.timeout = timeout
 
     def sync(self) -> None:
