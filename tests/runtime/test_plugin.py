@@ -79,3 +79,17 @@ def test_an_external_sync_command_is_checked_black_box(suite: Path, tmp_path: Pa
                "--talkqa-sut=command:true")
     assert idle.returncode == 1
     assert "expected exactly 1 new Contacts record after the sync, found 0" in idle.stdout
+
+
+def test_parallel_and_serial_runs_give_the_same_checklist(suite: Path, tmp_path: Path) -> None:
+    import json
+
+    outcomes = {}
+    for workers in ("0", "2"):
+        path = tmp_path / f"results-{workers}.json"
+        done = run(suite, "-m", "not fuzz", "-n", workers, f"--talkqa-results={path}")
+        assert done.returncode == 0, done.stdout[-2000:]
+        assert "talkqa checklist" in done.stdout  # the merged matrix is printed under xdist too
+        outcomes[workers] = {(e["nodeid"], e["outcome"], e["line"]) for e in json.loads(path.read_text())}
+    assert outcomes["0"] == outcomes["2"]
+    assert len(outcomes["0"]) == 34
