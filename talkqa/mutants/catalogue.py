@@ -1,0 +1,353 @@
+"""The mutant catalogue: small, named, deliberately broken copies of the reference sync.
+
+Each mutant is a patch of :class:`talkqa.sync.engine._FlowRun` applied in-process (see
+:func:`activate`); nothing here names a system, entity or property of a particular document.
+Mutants that break particular rows pick them from the model: by default the first row(s) of
+each flow, or the row at a document line given after ``@`` (``drop-property@29``, or
+``drop-property@powerofficego-exact:29`` when several documents are in play).
+
+A spec is ``NAME`` or ``NAME@[DOC-STEM:]LINE``; :func:`parse_spec` reads it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from generator.model import Document, Flow
+from generator.model import Mapping as Row
+from talkqa.connectors.base import FieldSpec, Record
+from talkqa.sync import engine as _engine
+
+Fields = Mapping[str, FieldSpec]
+
+
+class UnknownMutant(ValueError):
+    """The spec names no mutant of the catalogue (or selects rows of one that selects none)."""
+
+
+@dataclass(frozen=True)
+class Selector:
+    """Which row a row-specific mutant breaks: a document line, optionally of one document (by stem)."""
+
+    line: int
+    stem: str | None = None
+
+    def matches(self, document_path: str, row: Row) -> bool:
+        return row.line == self.line and (self.stem is None or self.stem == Path(document_path).stem)
+
+    def __str__(self) -> str:
+        return f"{self.stem}:{self.line}" if self.stem else str(self.line)
+
+
+@dataclass(frozen=True)
+class Mutant:
+    """One entry of the catalogue.
+
+    ``install`` patches a freshly built :class:`_FlowRun` (called at the end of its ``__init__``);
+    ``rows`` (row-specific mutants only) names the rows of a flow the mutant breaks, from the
+    model and the connectors' field specs, exactly as ``install`` chooses them.
+    """
+
+    name: str
+    summary: str
+    install: Callable[[Any, Selector | None], None]
+    rows: Callable[[str, Flow, Fields, Fields, Selector | None], list[Row]] | None = None
+    expect: str = ""
+
+    @property
+    def row_specific(self) -> bool:
+        return self.rows is not None
+
+
+# -- choosing rows ----------------------------------------------------------------------------------
+
+
+def _kind(fields: Fields, path: str) -> str | None:
+    spec = fields.get(path)
+    return spec.kind if spec is not None else None
+
+
+def drop_rows(document_path: str, flow: Flow, src: Fields, tgt: Fields, selector: Selector | None) -> list[Row]:
+    """The rows ``drop-property`` removes: every row of the flow's first mapped target, or the selected row."""
+    rows = flow.syncable_rows
+    if selector is not None:
+        return [r for r in rows if selector.matches(document_path, r)]
+    return [r for r in rows if r.target == rows[0].target] if rows else []
+
+
+def swap_rows(document_path: str, flow: Flow, src: Fields, tgt: Fields, selector: Selector | None) -> list[Row]:
+    """The two rows ``swap-values`` crosses: a row (the selected one, else the first that has a partner)
+    and the next row after it (cyclically, in document order) with another source and target of the
+    same field kinds on both sides, so the crossed values stay valid for the connectors."""
+    rows = list(flow.syncable_rows)
+    starts = [r for r in rows if selector.matches(document_path, r)] if selector is not None else rows
+    for a in starts:
+        i = rows.index(a)
+        for b in rows[i + 1 :] + rows[:i]:
+            if (
+                b.source != a.source
+                and b.target != a.target
+                and _kind(src, a.source) == _kind(src, b.source)
+                and _kind(tgt, a.target) == _kind(tgt, b.target)
+            ):
+                return [a, b]
+    return []
+
+
+def _document_path(run: Any) -> str:
+    return run.talkqa_document_path
+
+
+def _rebuild(run: Any, replace: Mapping[Row, Row | None]) -> None:
+    """Rebuild the run's row tables with rows replaced (``None``: dropped)."""
+    rows = [replace.get(r, r) for r in run.flow.syncable_rows]
+    run.targets = {}
+    for row in rows:
+        if row is not None:
+            run.targets.setdefault(row.target, []).append(row)
+    reverse = [replace.get(r, r) for r in run.flow.reverse_rows]
+    run.reverse = {row.target: row for row in reverse if row is not None}
+
+
+def _chosen(run: Any, pick: Callable[..., list[Row]], selector: Selector | None) -> list[Row]:
+    return pick(_document_path(run), run.flow, run.src.fields, run.tgt.fields, selector)
+
+
+# -- patches of a flow run --------------------------------------------------------------------------
+
+
+def _install_drop(run: Any, selector: Selector | None) -> None:
+    _rebuild(run, dict.fromkeys(_chosen(run, drop_rows, selector)))
+
+
+def _install_swap(run: Any, selector: Selector | None) -> None:
+    pair = _chosen(run, swap_rows, selector)
+    if pair:
+        a, b = pair
+        _rebuild(run, {a: dataclasses.replace(a, target=b.target), b: dataclasses.replace(b, target=a.target)})
+
+
+def _install_one_way(run: Any, selector: Selector | None) -> None:
+    run.reverse = {}  # no row carries target edits back: they are reset to the source's value
+
+
+class _DistortingConnector:
+    """A connector whose writes pass every value through ``fn`` (what the sync sends is wrong)."""
+
+    def __init__(self, inner: Any, fn: Callable[[Any], Any]) -> None:
+        self._inner = inner
+        self._fn = fn
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def create(self, record: Record, *, external_ref: str | None = None) -> str:
+        return self._inner.create(_map_leaves(record, self._fn), external_ref=external_ref)
+
+    def update(self, record_id: str, changes: Record) -> None:
+        self._inner.update(record_id, _map_leaves(changes, self._fn))
+
+
+def _map_leaves(value: Any, fn: Callable[[Any], Any]) -> Any:
+    if isinstance(value, dict):
+        return {k: _map_leaves(v, fn) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_map_leaves(v, fn) for v in value]
+    return fn(value)
+
+
+def _on_strings(fn: Callable[[str], str]) -> Callable[[Any], Any]:
+    return lambda v: fn(v) if isinstance(v, str) else v
+
+
+def _shift_date(value: Any) -> Any:
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value - dt.timedelta(days=1)  # UTC midnight read as local time west of UTC
+    return value
+
+
+def _distort(fn: Callable[[Any], Any]) -> Callable[[Any, Selector | None], None]:
+    def install(run: Any, selector: Selector | None) -> None:
+        run.src = _DistortingConnector(run.src, fn)
+        run.tgt = _DistortingConnector(run.tgt, fn)
+
+    return install
+
+
+class _StateView:
+    """The sync state as a mutant sees it: ``overrides`` replace some of its methods."""
+
+    def __init__(self, inner: Any, **overrides: Callable[..., Any]) -> None:
+        self._inner = inner
+        self.__dict__.update(overrides)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+def _install_forget_links(run: Any, selector: Selector | None) -> None:
+    state = run.state
+
+    def add_link(flow: str, source_id: str, target_resource: str, target_id: str) -> None:
+        # the stored link is ignored, not gone: replace it so the store's unique keys hold
+        with state.transaction():
+            state._write("DELETE FROM links WHERE flow=? AND source_id=?", flow, source_id)
+            state._write(
+                "DELETE FROM links WHERE target_resource=? AND target_id=?", target_resource, target_id
+            )
+            state.add_link(flow, source_id, target_resource, target_id)
+
+    run.state = _StateView(
+        state, link_for_source=lambda *a: None, link_for_target=lambda *a: None, add_link=add_link
+    )
+
+
+def _install_echo(run: Any, selector: Selector | None) -> None:
+    # no fingerprints: every value read looks like a fresh edit, so the sync writes back what it read
+    run.state = _StateView(run.state, fingerprints=lambda *a: {})
+
+
+def _duplicate_source_change(self: Any, change: Any, tgt_changed: dict[str, Record]) -> str | None:
+    if self.predicate is not None and not self.predicate(change.record):
+        self.summary.skipped[f"{self.flow.title}: condition not met"] += 1
+        return None
+    if self.state.link_for_source(self.key, change.id) is None:
+        return self._establish(change)
+    with self.state.transaction():  # forget the old link so the new one can be stored
+        self.state._write("DELETE FROM links WHERE flow=? AND source_id=?", self.key, change.id)
+    return self._create(change)  # a new target record instead of updating the linked one
+
+
+def _install_duplicate(run: Any, selector: Selector | None) -> None:
+    run._source_change = _duplicate_source_change.__get__(run)
+
+
+# -- the catalogue ----------------------------------------------------------------------------------
+
+CATALOGUE: dict[str, Mutant] = {
+    m.name: m
+    for m in (
+        Mutant(
+            "drop-property",
+            "the sync forgets a row: never writes its target nor carries it back",
+            _install_drop,
+            drop_rows,
+            "forward and reverse mapping and fuzz tests of the dropped row",
+        ),
+        Mutant(
+            "swap-values",
+            "two rows' values are crossed: each lands in the other's property (both directions)",
+            _install_swap,
+            swap_rows,
+            "mapping and fuzz tests of both crossed rows",
+        ),
+        Mutant(
+            "trim",
+            "strings lose leading and trailing whitespace on every write",
+            _distort(_on_strings(str.strip)),
+            expect="fuzz tests of free-text rows",
+        ),
+        Mutant(
+            "truncate",
+            "strings longer than 20 characters are cut to 20 on every write",
+            _distort(_on_strings(lambda s: s[:20])),
+            expect="fuzz tests of rows whose fields take more than 20 characters",
+        ),
+        Mutant(
+            "lowercase",
+            "strings are lowercased on every write",
+            _distort(_on_strings(str.lower)),
+            expect="mapping tests of rows with letters in their examples; fuzz tests of text rows",
+        ),
+        Mutant(
+            "lose-non-ascii",
+            "non-ASCII characters are dropped from strings on every write",
+            _distort(_on_strings(lambda s: s.encode("ascii", "ignore").decode("ascii"))),
+            expect="fuzz tests of free-text rows",
+        ),
+        Mutant(
+            "date-shift",
+            "dates become the previous day on every write (a UTC-midnight-to-local bug)",
+            _distort(_shift_date),
+            expect="mapping and fuzz tests of date rows",
+        ),
+        Mutant(
+            "one-way",
+            "target edits are never carried back (they are reset to the source's value)",
+            _install_one_way,
+            expect="reverse mapping and reverse fuzz tests",
+        ),
+        Mutant(
+            "duplicate",
+            "every source edit creates a new target record instead of updating the linked one",
+            _install_duplicate,
+            expect="forward mapping tests and the edit-keeps-link check",
+        ),
+        Mutant(
+            "forget-links",
+            "stored links are ignored: a source edit creates a new target, target edits are dropped",
+            _install_forget_links,
+            expect="mapping tests (both directions) and the edit-keeps-link check",
+        ),
+        Mutant(
+            "echo",
+            "no echo suppression: the sync writes back what it just read",
+            _install_echo,
+            expect="the second-sync-no-change check (and replays, by unrecorded requests)",
+        ),
+    )
+}
+
+
+def parse_spec(spec: str) -> tuple[Mutant, Selector | None]:
+    """``NAME`` or ``NAME@[STEM:]LINE`` to the mutant and its row selector."""
+    name, _, where = spec.partition("@")
+    mutant = CATALOGUE.get(name)
+    if mutant is None:
+        raise UnknownMutant(f"no mutant named {name!r}; the catalogue: {', '.join(CATALOGUE)}")
+    if not where:
+        return mutant, None
+    if not mutant.row_specific:
+        raise UnknownMutant(f"{name} is not row-specific: it takes no @LINE")
+    stem, _, line = where.rpartition(":")
+    if not line.isdigit():
+        raise UnknownMutant(f"{spec!r}: expected {name}@LINE or {name}@DOCUMENT-STEM:LINE")
+    return mutant, Selector(int(line), stem or None)
+
+
+def broken_rows(spec: str, document: Document, fields: Callable[[Flow], tuple[Fields, Fields] | None]) -> list[Row]:
+    """The rows of ``document`` a row-specific mutant breaks (``fields`` gives a flow's source and
+    target field specs, or None when the flow has no connectors); [] for other mutants."""
+    mutant, selector = parse_spec(spec)
+    if mutant.rows is None:
+        return []
+    out: list[Row] = []
+    for flow in document.flows:
+        pair = fields(flow)
+        if pair is not None:
+            out += mutant.rows(document.path, flow, pair[0], pair[1], selector)
+    return out
+
+
+@contextlib.contextmanager
+def activate(spec: str) -> Iterator[Mutant]:
+    """Patch the reference sync with the mutant ``spec`` for the duration of the block."""
+    mutant, selector = parse_spec(spec)
+    original = _engine._FlowRun.__init__
+
+    def __init__(self: Any, engine: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, engine, *args, **kwargs)
+        self.talkqa_document_path = engine.document.path
+        mutant.install(self, selector)
+
+    _engine._FlowRun.__init__ = __init__  # type: ignore[method-assign]
+    try:
+        yield mutant
+    finally:
+        _engine._FlowRun.__init__ = original  # type: ignore[method-assign]
