@@ -206,7 +206,8 @@ def finding(e: Entry, with_label: bool = True) -> nodes.container:
         head += nodes.strong(text=f"{check_label(e)} ({e['kind']}): ", classes=[f"talkqa-{state}"])
     head += nodes.inline(text=f"{WORD[state]}", classes=[f"talkqa-{state}"])
     if state == "failed":
-        head += nodes.Text(f" — {f.headline}")
+        headline = f.headline.removeprefix(f"{e.get('document')}:{e.get('line')}: ").removeprefix(f"{e.get('flow')}: ")
+        head += nodes.Text(f" — {headline}")
     box += head
     if state != "failed":
         reason = "\n".join([f.headline, *f.details]).strip() if e.get("message") else ""

@@ -102,6 +102,7 @@ tr.talkqa-detail.talkqa-skipped > td { border-left-color: var(--skip); }
 .talkqa-finding code, .talkqa-finding .literal { background: #f6f8fa; padding: 0 0.2rem; border-radius: 3px; }
 dd.talkqa-expected .literal { background: var(--ok-bg); }
 dd.talkqa-actual .literal { background: var(--bad-bg); }
+.talkqa-finding .literal { white-space: pre-wrap; overflow-wrap: anywhere; }
 .talkqa-reproduce .literal { user-select: all; }
 .talkqa-flow-checks {
   border: 1px solid var(--line); border-left: 5px solid var(--none); border-radius: 3px;
