@@ -101,3 +101,62 @@ def module_namespace(text: str, name: str = "generated") -> dict[str, Any]:
     namespace: dict[str, Any] = {"__name__": name}
     exec(compile(text, f"<{name}>", "exec"), namespace)
     return namespace
+
+
+#: The link checks the README promises per policy (how many; the ids are the generator's business).
+LINK_CHECKS_PER_POLICY = {"always": 3, "merge_or_create": 4, "link_required": 3, "conditional": 2, "unknown": 1}
+
+
+def assert_every_row_has_cases(document: dict[str, Any], cases: dict[str, list[dict[str, Any]]]) -> None:
+    """No row of ``document`` (the model as plain data) is absent from ``cases``; nothing is invented.
+
+    Mapping rows: forward, plus reverse when the flow is two-way. String rows: the same for fuzz.
+    Match rules: a linking pair and a near-miss. Every flow: its policy's link checks. A case that
+    cannot run says why: conditional rows, unknown and malformed types, flows with no policy.
+    """
+    from collections import Counter
+
+    where = document["path"]
+    expected: dict[str, Counter[tuple[Any, ...]]] = {k: Counter() for k in ("mapping", "fuzz", "match", "link")}
+    rows: dict[tuple[int, int], dict[str, Any]] = {}
+    for index, flow in enumerate(document["flows"]):
+        directions = ("forward", "reverse") if flow["two_way"] else ("forward",)
+        for m in flow["mappings"]:
+            rows[(index, m["line"])] = m
+            for d in directions:
+                expected["mapping"][(index, m["line"], d, m["source"], m["target"])] += 1
+                if m["type"] == "string":
+                    expected["fuzz"][(index, m["line"], d, m["source"], m["target"])] += 1
+        for rule in flow["match"]:
+            for check in ("links", "near-miss"):
+                expected["match"][(index, rule["line"], check, rule["source"], rule["target"])] += 1
+        expected["link"][(index, flow["line"])] += LINK_CHECKS_PER_POLICY[flow["policy"]]
+    got = {
+        "mapping": Counter((c["flow"], c["line"], c["direction"], c["source"], c["target"]) for c in cases["mapping"]),
+        "fuzz": Counter((c["flow"], c["line"], c["direction"], c["source"], c["target"]) for c in cases["fuzz"]),
+        "match": Counter((c["flow"], c["line"], c["check"], c["source"], c["target"]) for c in cases["match"]),
+        "link": Counter((c["flow"], c["line"]) for c in cases["link"]),
+    }
+    for kind in expected:
+        missing, extra = expected[kind] - got[kind], got[kind] - expected[kind]
+        assert not missing and not extra, f"{where}: {kind} cases: missing {dict(missing)}, unexpected {dict(extra)}"
+    for kind, group in cases.items():
+        for c in group:
+            flow = document["flows"][c["flow"]]
+            assert c["document"] == where and c["flow_title"] == flow["title"], c["id"]
+            if flow["policy"] == "unknown":
+                assert c["skip"] and "no link policy" in c["skip"], f"{where}:{c['line']}: {c['id']}: {c['skip']!r}"
+                continue
+            if kind not in ("mapping", "fuzz"):
+                continue
+            row = rows[(c["flow"], c["line"])]
+            if row["condition"] is not None:
+                assert c["skip"] and c["skip"].startswith("conditional row"), f"{where}:{c['line']}: {c['skip']!r}"
+            elif row["type"] == "unknown":
+                assert c["skip"] and (row["raw_type"] or "(blank)") in c["skip"], f"{where}:{c['line']}: {c['skip']!r}"
+            elif row["type"] == "other":
+                assert c["skip"] and repr(row["raw_type"]) in c["skip"], f"{where}:{c['line']}: {c['skip']!r}"
+            elif row["type"] == "list":
+                assert c["skip"], f"{where}:{c['line']}: a list row runs without a reason to skip"
+            elif kind == "mapping":
+                assert c["skip"] is None, f"{where}:{c['line']}: a checkable row is skipped: {c['skip']!r}"
