@@ -6,6 +6,7 @@ from talkqa.commands.check import check, record
 from talkqa.commands.generate import generate
 from talkqa.commands.lint import lint
 from talkqa.commands.model import model
+from talkqa.commands.mutate import mutate
 from talkqa.commands.report import report
 from talkqa.commands.simulate import simulate
 from talkqa.commands.sync import sync
@@ -25,3 +26,4 @@ main.add_command(record)
 main.add_command(simulate)
 main.add_command(sync)
 main.add_command(report)
+main.add_command(mutate)
