@@ -31,7 +31,7 @@ table.talkqa-flows { border-collapse: collapse; width: 100%; font-size: 0.92rem;
 table.talkqa-flows th, table.talkqa-flows td {
   border: 1px solid var(--line); padding: 0.35rem 0.55rem; text-align: left; vertical-align: top;
 }
-table.talkqa-flows thead th { background: #f6f8fa; font-weight: 600; }
+table.talkqa-flows thead th { background: #f6f8fa; font-weight: 600; white-space: nowrap; }
 table.talkqa-flows td.talkqa-count { text-align: center; white-space: nowrap; font-variant-numeric: tabular-nums; }
 table.talkqa-flows .talkqa-extra { display: block; font-size: 0.8rem; }
 .talkqa-doc-heading { font-size: 1.05rem; margin: 1rem 0 0.25rem; }
@@ -89,7 +89,7 @@ tr.talkqa-detail.talkqa-skipped > td { border-left-color: var(--skip); }
 .talkqa-finding { margin: 0.25rem 0 0.5rem; }
 .talkqa-finding > p:first-child { margin: 0 0 0.25rem; }
 .talkqa-finding dl.field-list, .talkqa-finding dl {
-  display: grid; grid-template-columns: max-content auto; gap: 0.15rem 0.8rem; margin: 0.2rem 0 0.2rem 0.5rem;
+  display: grid; gap: 0.15rem 0.8rem; grid-template-columns: 10em minmax(0, 1fr); margin: 0.2rem 0 0.2rem 0.5rem;
 }
 .talkqa-finding dt { font-weight: 600; color: var(--muted); }
 .talkqa-finding dd { margin: 0; }
@@ -102,7 +102,7 @@ tr.talkqa-detail.talkqa-skipped > td { border-left-color: var(--skip); }
 .talkqa-finding code, .talkqa-finding .literal { background: #f6f8fa; padding: 0 0.2rem; border-radius: 3px; }
 dd.talkqa-expected .literal { background: var(--ok-bg); }
 dd.talkqa-actual .literal { background: var(--bad-bg); }
-.talkqa-finding .literal { white-space: pre-wrap; overflow-wrap: anywhere; }
+.talkqa-finding .literal, .talkqa-finding span.pre { white-space: pre-wrap; overflow-wrap: anywhere; }
 .talkqa-reproduce .literal { user-select: all; }
 .talkqa-flow-checks {
   border: 1px solid var(--line); border-left: 5px solid var(--none); border-radius: 3px;
@@ -116,13 +116,13 @@ dd.talkqa-actual .literal { background: var(--bad-bg); }
 .talkqa-unplaced { border-top: 1px dashed var(--line); margin-top: 1.5rem; }
 
 @media print {
-  body { max-width: none; padding: 0; font-size: 10pt; }
+  body { max-width: none; padding: 0 3mm; font-size: 10pt; }
   @page { margin: 14mm 12mm; }
   a { color: inherit; text-decoration: none; }
   .talkqa-summary { break-after: page; }
   .talkqa-document h2 { break-after: avoid; }
   tr, .talkqa-finding, .talkqa-flow-checks { break-inside: avoid; }
-  tr.talkqa-row { break-after: avoid; }
+  tr.talkqa-row:has(+ tr.talkqa-detail) { break-after: avoid; }
   thead { display: table-header-group; }
 }
 """
