@@ -3,6 +3,7 @@
 import click
 
 from talkqa.commands.check import check, record
+from talkqa.commands.diff import diff
 from talkqa.commands.generate import generate
 from talkqa.commands.lint import lint
 from talkqa.commands.model import model
@@ -27,3 +28,4 @@ main.add_command(simulate)
 main.add_command(sync)
 main.add_command(report)
 main.add_command(mutate)
+main.add_command(diff)
