@@ -301,7 +301,7 @@ def talkqa_fuzz(
     from vcr.errors import CannotOverwriteExistingCassetteException
 
     from generator.model import document_from_json
-    from talkqa.runtime.checks import Unsupported
+    from talkqa.runtime.checks import ChecklistFailure, Unsupported
     from talkqa.runtime.fuzz import run_fuzz
 
     def run(document: dict[str, Any], case: dict[str, Any]) -> None:
@@ -310,6 +310,10 @@ def talkqa_fuzz(
             run_fuzz(request, talkqa_backend, document_from_json(document), case, tmp_path)
         except Unsupported as exc:
             pytest.skip(f"{case['document']}:{case['line']}: {exc}")
+        except ChecklistFailure as exc:
+            # the same exception object: Hypothesis' notes (the minimal failing value) stay attached
+            exc.args = (f"{exc.args[0] if exc.args else exc}\n  reproduce: {reproduce_command(request.node)}",)
+            raise
         except CannotOverwriteExistingCassetteException as exc:
             missing_recording(request, case, exc)
 
