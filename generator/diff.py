@@ -3,8 +3,10 @@
 Pure: two :class:`Document` values in, a :class:`DocumentDiff` out. What counts is what a tester
 checks: the document title, each flow's entities (with qualifiers), policy, two-way flag,
 condition, "created from" list, match rules, and each row's source, target, type and condition.
-The ``Generated:`` stamp, file paths, line numbers, diagnostics, the order of flows and the order
-of rows are not compared (lines are reported, never compared).
+The ``Generated:`` stamp, file paths, line numbers, diagnostics and the order of flows are not
+compared (lines are reported, never compared). The order of rows is: in a two-way flow it decides
+which row carries edits back, so the rows both versions have, in another order, are
+``rows_reordered``.
 
 Identity
     A flow is identified by its entity labels, ``Contactperson -> Contacts`` (entity plus
@@ -30,7 +32,8 @@ Rows
     A row is identified by (source, target) within its flow. Identical rows pair first, then rows
     with the same key, then a leftover old and new row with the same source pair as
     ``target_changed`` (not removed + added). Paired rows report ``type_changed`` (normalised
-    type; the raw cell when both are ``other``) and ``row_condition_changed``.
+    type; the raw cell when both are ``other``) and ``row_condition_changed``. A removed row
+    reports its type in ``old``, an added row in ``new``.
 """
 
 from __future__ import annotations
@@ -67,6 +70,7 @@ class ChangeKind(StrEnum):
     TARGET_CHANGED = "target_changed"
     TYPE_CHANGED = "type_changed"
     ROW_CONDITION_CHANGED = "row_condition_changed"
+    ROWS_REORDERED = "rows_reordered"
 
 
 _KIND_ORDER = {k: i for i, k in enumerate(ChangeKind)}
@@ -411,7 +415,10 @@ def _diff_rows(old: Sequence[Mapping], new: Sequence[Mapping]) -> list[Change]:
     ):
         pairs |= set(_pair_in_order(old, new, same, pairs))
     out: list[Change] = []
-    for i, j in pairs:
+    reordered = _reordered(sorted(pairs), old, new)
+    if reordered:
+        out.append(reordered)
+    for i, j in sorted(pairs):
         a, b = old[i], new[j]
         if a.target != b.target:
             out.append(Change(ChangeKind.TARGET_CHANGED, a.line, b.line, a.source, a.target, a.target, b.target))
@@ -442,6 +449,16 @@ def _diff_rows(old: Sequence[Mapping], new: Sequence[Mapping]) -> list[Change]:
         if j not in paired_new
     ]
     return out
+
+
+def _reordered(pairs: list[tuple[int, int]], old: Sequence[Mapping], new: Sequence[Mapping]) -> Change | None:
+    """The first row (in old order) of those both versions have whose rank among them moved."""
+    by_new = sorted(pairs, key=lambda p: p[1])
+    for (i, j), other in zip(pairs, by_new, strict=True):
+        if (i, j) != other:
+            a = old[i]
+            return Change(ChangeKind.ROWS_REORDERED, a.line, new[j].line, a.source, a.target)
+    return None
 
 
 def summary(diffs: Sequence[DocumentDiff]) -> dict[str, Any]:

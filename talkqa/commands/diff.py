@@ -110,6 +110,7 @@ def describe(c: Change) -> str:
         ChangeKind.TARGET_CHANGED: f"target changed: {c.source} -> {c.old} => {c.new}",
         ChangeKind.TYPE_CHANGED: f"type changed: {row}: {c.old} -> {c.new}",
         ChangeKind.ROW_CONDITION_CHANGED: f"row condition changed: {row}: {_v(c.old)} -> {_v(c.new)}",
+        ChangeKind.ROWS_REORDERED: f"rows reordered (first moved: {row})",
     }[c.kind]
     return text
 
@@ -157,7 +158,7 @@ def render_text(diffs: list[DocumentDiff]) -> str:
 def diff(old: Path, new: Path, as_json: bool) -> None:
     """Compare the checklist of two versions of a document, or two folders (paired by file name).
 
-    The Generated: line, line numbers and the order of flows and rows are ignored.
+    The Generated: line, line numbers and the order of flows are ignored.
     Exit status: 0 unchanged, 1 changed, 2 a document cannot be read.
     """
     try:
