@@ -186,8 +186,9 @@ def check_link(bench: Bench, case: dict[str, Any]) -> None:
         _check_match_links(bench, case, flow, src, tgt, head, near_miss=False)
         return
     if flow.policy is Policy.LINK_REQUIRED:
-        _check_match_links(bench, case, flow, src, tgt, head, near_miss=False)
-        source_id, target_id = bench.last_pair  # type: ignore[attr-defined]
+        pair = _check_match_links(bench, case, flow, src, tgt, head, near_miss=False)
+        assert pair is not None
+        source_id, target_id = pair
     else:
         source_id = bench.create(src, bench.record_for(flow, "source", src, seed))
         bench.sync()
@@ -252,7 +253,8 @@ def _check_match_links(
     head: str,
     *,
     near_miss: bool,
-) -> None:
+) -> tuple[str, str] | None:
+    """Arrange a target and a source that match (or nearly match), sync, check; the linked pair."""
     seed = case["line"] * 10 + 7
     src_over, tgt_over, _value = _match_values(bench, case, flow, src, tgt)
     target_id = bench.create(tgt, bench.record_for(flow, "target", tgt, seed, tgt_over))
@@ -268,7 +270,7 @@ def _check_match_links(
             raise ChecklistFailure(f"{head}\n  a near-miss should get a new record, found {len(new)} new")
         if flow.policy is not Policy.MERGE_OR_CREATE and new:
             raise ChecklistFailure(f"{head}\n  a near-miss created {len(new)} records")
-        return
+        return None
     if new:
         raise ChecklistFailure(
             f"{head}\n  the existing {tgt.entity} {target_id} was not merged: {len(new)} new record(s) created instead"
@@ -286,7 +288,7 @@ def _check_match_links(
             expected,
             "merging",
         )
-    bench.last_pair = (source_id, target_id)  # type: ignore[attr-defined]
+    return source_id, target_id
 
 
 def check_match(bench: Bench, case: dict[str, Any]) -> None:
