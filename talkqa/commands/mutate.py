@@ -45,7 +45,7 @@ class Verdict:
     killers: list[dict[str, Any]] = field(default_factory=list)
     expected_rows: list[str] = field(default_factory=list)  # document:line, row-specific mutants only
     missed_rows: list[str] = field(default_factory=list)  # expected rows no test of theirs flagged
-    extra_rows: list[str] = field(default_factory=list)  # rows flagged that the mutant does not break
+    extra_rows: list[str] = field(default_factory=list)  # other rows whose assertions failed
     message: str = ""
 
     @property
@@ -146,9 +146,13 @@ def judge(
     ]
     verdict.result = "killed" if verdict.killers else "survived"
     if expected:
-        hit = {_row_key(k) for k in verdict.killers if k["kind"] in ("mapping", "fuzz")}
+        # a row is flagged by any of its tests failing; an assertion failure on another row is off
+        # target, a replay divergence there (*) is not: it flags the requests, not that row's value
+        rows = [k for k in verdict.killers if k["kind"] in ("mapping", "fuzz")]
+        hit = {_row_key(k) for k in rows}
+        asserted = {_row_key(k) for k in rows if k["outcome"] == "failed"}
         verdict.missed_rows = sorted(set(expected) - hit, key=_sort_row)
-        verdict.extra_rows = sorted(hit - set(expected), key=_sort_row)
+        verdict.extra_rows = sorted(asserted - set(expected), key=_sort_row)
     return verdict
 
 
