@@ -1,0 +1,239 @@
+"""Each mutant of the catalogue changes what the reference sync does (in-memory worlds), and only
+while it is active; the plugin applies the one named by TALKQA_MUTANT."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from talkqa.mutants import CATALOGUE, Selector, UnknownMutant, activate, broken_rows, parse_spec
+from talkqa.sync import engine
+from tests.sync.docs import document, flow_text
+from tests.sync.world import World
+
+ROOT = Path(__file__).resolve().parents[2]
+PERSON = [("name", "Name"), ("address.city", "City"), ("born", "BirthDate"), ("note", "Note")]
+
+
+def world() -> World:
+    return World(document(flow_text("Person", "Contact", PERSON)))
+
+
+def under(spec: str | None, scenario: Callable[[], Any]) -> Any:
+    """The scenario's outcome with the mutant ``spec`` active (None: the reference sync)."""
+    if spec is None:
+        return scenario()
+    with activate(spec):
+        return scenario()
+
+
+def line_of(target: str) -> int:
+    return next(r.line for r in world().document.flows[0].syncable_rows if r.target == target)
+
+
+def created(values: dict[str, Any]) -> Callable[[], dict[str, Any]]:
+    """A source record with ``values`` is synced once: the target record."""
+
+    def scenario() -> dict[str, Any]:
+        w = world()
+        a = w.source().put(values)
+        w.sync()
+        return w.target().records[w.target_of(a)]
+
+    return scenario
+
+
+def carried_back(target: str, value: Any) -> Callable[[], dict[str, Any]]:
+    """A target edit after the first sync: the source record after the next sync."""
+
+    def scenario() -> dict[str, Any]:
+        w = world()
+        a = w.source().put({"name": "Ann", "note": "n"})
+        w.sync()
+        w.target().edit(w.target_of(a), target, value)
+        w.sync()
+        return w.source().records[a]
+
+    return scenario
+
+
+def test_the_catalogue_has_the_documented_mutants():
+    assert set(CATALOGUE) == {
+        "drop-property", "swap-values", "trim", "truncate", "lowercase", "lose-non-ascii", "date-shift",
+        "one-way", "duplicate", "forget-links", "echo",
+    }
+    assert all(m.summary and m.expect for m in CATALOGUE.values())
+    assert {n for n, m in CATALOGUE.items() if m.row_specific} == {"drop-property", "swap-values"}
+
+
+def test_parse_spec_reads_names_and_row_selectors():
+    assert parse_spec("trim") == (CATALOGUE["trim"], None)
+    assert parse_spec("drop-property@29") == (CATALOGUE["drop-property"], Selector(29))
+    assert parse_spec("swap-values@some-doc:7") == (CATALOGUE["swap-values"], Selector(7, "some-doc"))
+    for bad in ("nope", "trim@3", "drop-property@x", "drop-property@doc:"):
+        with pytest.raises(UnknownMutant):
+            parse_spec(bad)
+
+
+def test_activate_patches_only_inside_the_block():
+    original = engine._FlowRun.__init__
+    with activate("lowercase"):
+        assert engine._FlowRun.__init__ is not original
+    assert engine._FlowRun.__init__ is original
+    with pytest.raises(RuntimeError), activate("echo"):
+        raise RuntimeError
+    assert engine._FlowRun.__init__ is original
+    assert under(None, created({"name": "Ann"}))["Name"] == "Ann"
+
+
+def test_drop_property_forgets_the_first_target_of_each_flow():
+    ok = under(None, created({"name": "Ann", "address": {"city": "Oslo"}}))
+    bad = under("drop-property", created({"name": "Ann", "address": {"city": "Oslo"}}))
+    assert ok == {"Name": "Ann", "City": "Oslo"}
+    assert bad == {"City": "Oslo"}
+    assert under(None, carried_back("Name", "Bo"))["name"] == "Bo"
+    assert under("drop-property", carried_back("Name", "Bo"))["name"] == "Ann"
+
+
+def test_drop_property_at_a_line_forgets_that_row_only():
+    spec = f"drop-property@{line_of('City')}"
+    assert under(spec, created({"name": "Ann", "address": {"city": "Oslo"}})) == {"Name": "Ann"}
+    assert under(f"drop-property@alpha-beta:{line_of('City')}", created({"address": {"city": "Oslo"}})) == {}
+    assert under(f"drop-property@other-doc:{line_of('City')}", created({"address": {"city": "Oslo"}})) == {
+        "City": "Oslo"
+    }
+
+
+def test_swap_values_crosses_two_rows_in_both_directions():
+    values = {"name": "Ann", "address": {"city": "Oslo"}}
+    assert under(None, created(values)) == {"Name": "Ann", "City": "Oslo"}
+    assert under("swap-values", created(values)) == {"Name": "Oslo", "City": "Ann"}
+    assert under("swap-values", carried_back("Name", "Bo")) == {"name": "Ann", "note": "n", "address": {"city": "Bo"}}
+
+
+def test_swap_values_pairs_only_rows_of_the_same_field_kinds():
+    from talkqa.connectors.base import FieldSpec
+
+    doc = world().document
+    flow = doc.flows[0]
+    src = {"name": FieldSpec("name"), "address.city": FieldSpec("address.city"), "born": FieldSpec("born", "date"),
+           "note": FieldSpec("note")}
+    tgt = {"Name": FieldSpec("Name"), "City": FieldSpec("City"), "BirthDate": FieldSpec("BirthDate", "date"),
+           "Note": FieldSpec("Note")}
+    rows = broken_rows(f"swap-values@{line_of('BirthDate')}", doc, lambda f: (src, tgt))
+    assert rows == []  # the only date row has no partner
+    rows = broken_rows(f"swap-values@{line_of('City')}", doc, lambda f: (src, tgt))
+    assert [r.target for r in rows] == ["City", "Note"]
+    assert [r.target for r in broken_rows("drop-property", doc, lambda f: (src, tgt))] == [flow.mappings[0].target]
+    assert broken_rows("trim", doc, lambda f: (src, tgt)) == []
+
+
+@pytest.mark.parametrize(
+    ("spec", "sent", "arrives"),
+    [
+        ("trim", "  Ann  ", "Ann"),
+        ("truncate", "Annabelle-Christina Fjellheim", "Annabelle-Christina "),
+        ("lowercase", "Ann", "ann"),
+        ("lose-non-ascii", "Åse Øvrebø", "se vreb"),
+    ],
+)
+def test_string_mutants_distort_what_the_sync_writes_both_ways(spec: str, sent: str, arrives: str):
+    assert under(None, created({"name": sent}))["Name"] == sent
+    assert under(spec, created({"name": sent}))["Name"] == arrives
+    assert under(None, carried_back("City", sent))["address"]["city"] == sent
+    assert under(spec, carried_back("City", sent))["address"]["city"] == arrives
+
+
+def test_truncate_leaves_short_strings_alone():
+    assert under("truncate", created({"name": "x" * 20}))["Name"] == "x" * 20
+
+
+def test_date_shift_writes_the_previous_day():
+    born = dt.date(1980, 3, 1)
+    assert under(None, created({"born": born}))["BirthDate"] == born
+    assert under("date-shift", created({"born": born}))["BirthDate"] == dt.date(1980, 2, 29)
+    assert under("date-shift", carried_back("BirthDate", dt.date(2000, 1, 1)))["born"] == dt.date(1999, 12, 31)
+    assert under("date-shift", created({"name": "Ann"}))["Name"] == "Ann"
+
+
+def test_one_way_resets_target_edits_instead_of_carrying_them_back():
+    def scenario() -> tuple[Any, Any]:
+        w = world()
+        a = w.source().put({"name": "Ann"})
+        w.sync()
+        t = w.target_of(a)
+        w.target().edit(t, "Name", "Bo")
+        w.sync()
+        return w.source().records[a]["name"], w.target().records[t]["Name"]
+
+    assert under(None, scenario) == ("Bo", "Bo")
+    assert under("one-way", scenario) == ("Ann", "Ann")
+
+
+def source_edit_targets() -> tuple[int, Any]:
+    """A source edit after the first sync: how many target records, and the linked one's value."""
+    w = world()
+    a = w.source().put({"name": "Ann"})
+    w.sync()
+    w.source().edit(a, "name", "Bo")
+    w.sync()
+    return len(w.target().records), w.target().records[w.target_of(a)]["Name"]
+
+
+def test_duplicate_creates_a_new_target_on_every_source_edit():
+    assert under(None, source_edit_targets) == (1, "Bo")
+    assert under("duplicate", source_edit_targets) == (2, "Bo")
+
+
+def test_forget_links_creates_again_and_drops_target_edits():
+    assert under("forget-links", source_edit_targets) == (2, "Bo")
+    assert under("forget-links", carried_back("Name", "Bo"))["name"] == "Ann"
+
+
+def test_echo_writes_back_what_it_read_on_a_quiet_cycle():
+    def scenario() -> int:
+        w = world()
+        w.source().put({"name": "Ann", "address": {"city": "Oslo"}})
+        w.sync()
+        return w.sync().writes
+
+    assert under(None, scenario) == 0
+    assert under("echo", scenario) > 0
+
+
+PLUGIN_TEST = """
+from tests.sync.docs import document, flow_text
+from tests.sync.world import World
+
+
+def test_synced_name():
+    w = World(document(flow_text("Person", "Contact", [("name", "Name")])))
+    a = w.source().put({"name": "Ann"})
+    w.sync()
+    assert w.target().records[w.target_of(a)]["Name"] == "Ann"
+"""
+
+
+def _run_plugin(tmp_path: Path, mutant: str | None) -> subprocess.CompletedProcess[str]:
+    (tmp_path / "test_plugin_probe.py").write_text(textwrap.dedent(PLUGIN_TEST))
+    env = {k: v for k, v in os.environ.items() if k != "TALKQA_MUTANT"} | {"PYTHONPATH": str(ROOT)}
+    if mutant:
+        env["TALKQA_MUTANT"] = mutant
+    argv = [sys.executable, "-m", "pytest", "-q", "-p", "talkqa.mutants.plugin", "-p", "no:cacheprovider",
+            "-p", "no:randomly", "--rootdir", str(tmp_path), str(tmp_path / "test_plugin_probe.py")]
+    return subprocess.run(argv, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+
+
+def test_the_plugin_applies_the_mutant_named_by_the_environment(tmp_path: Path):
+    assert _run_plugin(tmp_path, None).returncode == 0
+    assert _run_plugin(tmp_path, "lowercase").returncode == 1
+    unknown = _run_plugin(tmp_path, "no-such-mutant")
+    assert unknown.returncode == 4 and "no mutant named" in unknown.stderr
