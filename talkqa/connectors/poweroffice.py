@@ -126,7 +126,10 @@ class ContactPersonV1Connector:
                     yield Change(rid, self.mapper.decode(raw), stamp or ""), t
 
     def _parents(self, kind: str) -> list[int]:
-        return [int(p["id"]) for p in self._paged(f"{self.base}/{kind}", None, self.parent_page_size)]
+        """Parties that can have contact persons: PowerOffice keeps them on company contacts only, so
+        a party marked ``isPerson`` is skipped (when the list says; otherwise every party is asked)."""
+        parties = self._paged(f"{self.base}/{kind}", None, self.parent_page_size)
+        return [int(p["id"]) for p in parties if not p.get("isPerson")]
 
     def _paged(self, url: str, flt: str | None, size: int) -> Iterator[dict[str, Any]]:
         skip = 0

@@ -53,6 +53,7 @@ class PowerOfficeSettings(CommonSettings):
     v1_first_name_required: bool = True  # UNCONFIRMED: v1 requires firstName as well as lastName
     v1_not_found_status: int = 404  # UNCONFIRMED: status of an unknown v1 id (body success=false)
     v1_max_top: int = 50000
+    v1_party_is_person: bool = True  # UNCONFIRMED: v1 party lists carry isPerson (persons have no contact persons)
     v2_default_page_size: int = 5000
     v2_max_page_size: int = 20000
     address_edit_bumps_supplier: bool = False  # UNCONFIRMED: address-only edit bumps supplier timestamp
@@ -194,9 +195,12 @@ class PowerOfficeSimulator(Simulator):
     def _v1_party_view(self, kind: str, party: dict[str, Any]) -> dict[str, Any]:
         if kind == "customer":
             return party
-        return {"id": party["Id"], "code": party.get("Number"), "name": party.get("Name"),
+        view = {"id": party["Id"], "code": party.get("Number"), "name": party.get("Name"),
                 "emailAddress": party.get("EmailAddress"), "isActive": party.get("IsActive", True),
                 "lastChanged": party.get("LastChangedDateTimeOffset")}
+        if self.settings.v1_party_is_person:
+            view["isPerson"] = bool(party.get("IsPerson"))
+        return view
 
     def _v1_parties(self, kind: str) -> list[dict[str, Any]]:
         table = self.table("customers" if kind == "customer" else "suppliers")
