@@ -316,10 +316,10 @@ def mutate(
                 key=_sort_row,
             )
             if CATALOGUE[spec.partition("@")[0]].row_specific and not rows:
-                if "@" in spec:
+                if spec in only:
                     report_error(f"{spec}: selects no row of {', '.join(d.path for d in documents)}")
                     raise SystemExit(2)
-                report_error(f"{spec}: no flow has rows it can break; skipped")
+                report_error(f"{spec}: breaks no row of these documents (e.g. no partner row to swap with); skipped")
                 continue
             expected[spec] = rows
         log = None if verbose else work / "pytest.log"
