@@ -46,6 +46,7 @@ class Verdict:
     expected_rows: list[str] = field(default_factory=list)  # document:line, row-specific mutants only
     missed_rows: list[str] = field(default_factory=list)  # expected rows no test of theirs flagged
     extra_rows: list[str] = field(default_factory=list)  # other rows whose assertions failed
+    unchecked_rows: list[str] = field(default_factory=list)  # broken rows with no test passing in the baseline
     message: str = ""
 
     @property
@@ -148,10 +149,14 @@ def judge(
     if expected:
         # a row is flagged by any of its tests failing; an assertion failure on another row is off
         # target, a replay divergence there (*) is not: it flags the requests, not that row's value
+        # (rows none of whose tests passed in the baseline cannot flag anything: they are set aside)
+        checked = {_row_key(e) for e in baseline if e["outcome"] == "passed" and e["kind"] in ("mapping", "fuzz")}
+        verdict.unchecked_rows = [r for r in expected if r not in checked]
+        verdict.expected_rows = [r for r in expected if r in checked]
         rows = [k for k in verdict.killers if k["kind"] in ("mapping", "fuzz")]
         hit = {_row_key(k) for k in rows}
         asserted = {_row_key(k) for k in rows if k["outcome"] == "failed"}
-        verdict.missed_rows = sorted(set(expected) - hit, key=_sort_row)
+        verdict.missed_rows = sorted(set(verdict.expected_rows) - hit, key=_sort_row)
         verdict.extra_rows = sorted(asserted - set(expected), key=_sort_row)
     return verdict
 
@@ -174,6 +179,11 @@ def _lines_of(rows: list[str]) -> str:
 
 
 def target_cell(v: Verdict) -> str:
+    note = f" ({_lines_of(v.unchecked_rows)}: no passing test to flag it)" if v.unchecked_rows else ""
+    return _target_cell(v) + note
+
+
+def _target_cell(v: Verdict) -> str:
     if not v.expected_rows:
         return "-"
     if v.result != "killed":
