@@ -55,10 +55,13 @@ def test_a_surviving_mutant_exits_1_and_json_says_why(suite: Path):
     assert verdict["mutant"] == "lowercase" and verdict["result"] == "survived" and verdict["failed"] == 0
 
 
-def test_a_row_specific_mutant_on_another_row_is_not_on_target(suite: Path):
-    result = mutate(suite, "--only", "drop-property@29", "-k", FIRST_ROW)
-    assert result.exit_code == 1, result.output
-    assert "no: rows 29 unflagged" in result.output
+def test_a_row_specific_mutant_is_killed_by_its_own_row_only(suite: Path):
+    both = "test_mapping and Contactperson and (city or dateOfBirth)"
+    result = mutate(suite, "--only", "drop-property@29", "-k", both)
+    assert result.exit_code == 0, result.output
+    assert "yes: rows 29" in result.output
+    assert ":29 Contactperson.dateOfBirth->Contacts.BirthDate [fwd rev]" in result.output
+    assert ":26 " not in result.output
 
 
 def test_bad_arguments_and_an_empty_baseline_exit_2(suite: Path):
