@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
 import tempfile
@@ -64,9 +65,20 @@ class Plan:
         return out
 
 
+@functools.cache
+def _generator_fingerprint() -> str:
+    """A hash of the code and templates that decide a module's bytes: changing any of them (even
+    without bumping GENERATOR_VERSION) must not serve stale cached output."""
+    here = Path(__file__).parent
+    digest = hashlib.sha256(GENERATOR_VERSION.encode())
+    for source in sorted([*here.glob("*.py"), *(here / "templates").glob("*.j2")]):
+        digest.update(source.name.encode() + b"\0" + source.read_bytes())
+    return digest.hexdigest()
+
+
 def _render_cached(path: Path) -> str:
     data = path.read_bytes()
-    key = hashlib.sha256(f"{GENERATOR_VERSION}\0{path.as_posix()}\0".encode() + data).hexdigest()
+    key = hashlib.sha256(f"{_generator_fingerprint()}\0{path.as_posix()}\0".encode() + data).hexdigest()
     cached = cache_dir() / f"{key}.py"
     try:
         return cached.read_text(encoding="utf-8")

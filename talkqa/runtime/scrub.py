@@ -24,13 +24,15 @@ def _is_secret(name: str) -> bool:
     return bool(SECRET_NAME.search(name)) and name.lower() not in {"token_type", "expires_in"}
 
 
-def scrub_json(value: Any) -> Any:
+def scrub_json(value: Any, *, inside_secret: bool = False) -> Any:
+    """Redact the value of every secret-named key; under such a key, every leaf (a secret can be
+    wrapped: ``{"token": {"value": ...}}``, ``{"api_key": [...]}``)."""
     if isinstance(value, dict):
-        return {
-            k: (REDACTED if _is_secret(k) and isinstance(v, str | int) else scrub_json(v)) for k, v in value.items()
-        }
+        return {k: scrub_json(v, inside_secret=inside_secret or _is_secret(k)) for k, v in value.items()}
     if isinstance(value, list):
-        return [scrub_json(v) for v in value]
+        return [scrub_json(v, inside_secret=inside_secret) for v in value]
+    if inside_secret and value is not None and not isinstance(value, bool):
+        return REDACTED
     return value
 
 

@@ -168,11 +168,6 @@ def test_a_scrubbed_cassette_replays(tmp_path: Path) -> None:
         assert played.play_count == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG talkqa/runtime/scrub.py scrub_json: a secret-named key whose value is an object or a list "
-    "({'token': {'value': ...}}, {'api_key': ['...']}) is recursed into, not redacted, so its strings leak",
-)
 def test_a_secret_named_key_holding_an_object_or_list_is_scrubbed(tmp_path: Path) -> None:
     def answer(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, json={"token": {"value": SECRETS["s1"]}, "api_key": [SECRETS["s2"]]})
