@@ -40,7 +40,9 @@ class ReferenceSut:
         state_dir: Path,
         predicates: Mapping[str, Predicate] | None = None,
     ) -> None:
-        self.state = SyncState(state_dir / "sync.sqlite")
+        # in memory: a test (or fuzz example) lives in one process, and a database file per example
+        # cost more than the rest of a replayed example
+        self.state = SyncState(":memory:")
         self.engine = SyncEngine(document, resolve, self.state, predicates=predicates)
 
     def sync(self) -> Summary:
