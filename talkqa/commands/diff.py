@@ -47,6 +47,9 @@ def _title_line(doc: Document) -> int | None:
 
 def _pairs(old: Path, new: Path) -> list[tuple[str, Path | None, Path | None]]:
     """(name, old file, new file): one pair for two files, pairs by file name for two folders."""
+    for p in (old, new):
+        if not p.exists():
+            raise SpecError(str(p), 1, "cannot read: no such file or folder")
     if old.is_dir() != new.is_dir():
         folder, other = (old, new) if old.is_dir() else (new, old)
         raise SpecError(str(other), 1, f"cannot compare a file with a folder ({folder}); give two files or two folders")

@@ -561,6 +561,9 @@ def test_a_missing_file_and_a_file_against_a_folder_exit_2(tmp_path: Path) -> No
     result = run(str(good), str(tmp_path))
     assert result.exit_code == 2
     assert result.stderr.startswith(f"{good}:1: error: cannot compare a file with a folder")
+    result = run(str(tmp_path / "gone"), str(tmp_path))
+    assert result.exit_code == 2
+    assert result.stderr == f"{tmp_path / 'gone'}:1: error: cannot read: no such file or folder\n"
 
 
 def test_a_bad_document_in_a_folder_still_reports_the_others(tmp_path: Path) -> None:
