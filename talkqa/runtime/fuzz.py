@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, example, given, settings
 
 from generator.model import Document
 from talkqa.connectors.base import ResourceConnector
@@ -32,7 +32,8 @@ from talkqa.connectors.codecs import EXACT_DATE, EXACT_DATE_MS, ISO_DATE, PO_V1_
 from talkqa.runtime.bench import Bench
 from talkqa.runtime.cassettes import unplayed
 from talkqa.runtime.checks import ChecklistFailure, Unsupported, _domain, _flow, _row, linked_target, same
-from talkqa.runtime.values import Domain, domain_gap, example, strategy
+from talkqa.runtime.values import Domain, domain_gap, edge_examples, strategy
+from talkqa.runtime.values import example as example_value
 
 DATE_CODECS = (ISO_DATE, PO_V1_DATE, EXACT_DATE, EXACT_DATE_MS)
 
@@ -66,7 +67,7 @@ def placeholder(domain: Domain, line: int) -> Any:
     if domain.kind == "string":
         text = f"TqFuzz{line}"
         return text[: domain.max_length] if domain.max_length else text
-    return example(domain, line * 1000 + 999)
+    return example_value(domain, line * 1000 + 999)
 
 
 def _wire(connector: ResourceConnector, path: str, value: Any) -> list[Any]:
@@ -181,6 +182,7 @@ def run_fuzz(request: pytest.FixtureRequest, backend: Any, document: Document, c
         cassette.play_response = play
 
     values = strategy(domain)
+    current = None
     if case["direction"] == "reverse":
         # an edit to the value the origin already holds is no edit: the sync rightly writes nothing
         current = get_path(probe.record_for(flow, "source", src, case["line"] * 10 + 2), row.source)
@@ -189,6 +191,13 @@ def run_fuzz(request: pytest.FixtureRequest, backend: Any, document: Document, c
     @given(value=values)
     @fuzz_settings(request.config)
     def survives(value: Any) -> None:
+        run_example(value)
+
+    for edge in reversed(edge_examples(domain)):
+        if case["direction"] != "reverse" or not same(edge, current):
+            survives = example(value=edge)(survives)
+
+    def run_example(value: Any) -> None:
         if cassette is not None:
             cassette.rewind()
             state["table"] = {}

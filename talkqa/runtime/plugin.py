@@ -285,7 +285,8 @@ def missing_recording(request: pytest.FixtureRequest, case: dict[str, Any], exc:
     document = case["document"]
     pytest.fail(
         f"{document}:{case['line']}: {case['flow_title']} [{case['id']}]\n"
-        f"  no recorded HTTP answers this request (a new row, or the sync now asks something else):\n"
+        f"  the sync made a request its recording does not hold (it behaves differently from when it was\n"
+        f"  recorded: a conformance failure, unless the sync changed on purpose; then re-record):\n"
         f"  {str(exc).strip().splitlines()[0]}\n"
         + "\n".join("  " + ln for ln in str(exc).strip().splitlines()[1:6] if ln.strip())
         + f"\n  re-record: talkqa record {document}   (or: pytest {shlex.quote(request.node.nodeid)} "

@@ -45,8 +45,6 @@ class Results:
         message = ""
         if report.failed:
             message = _short(report)
-            if "no recorded HTTP answers" in message:
-                state = "pending"
         elif report.skipped:
             message = _skip_reason(report)
             if message.startswith("pending:"):

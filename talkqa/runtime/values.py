@@ -84,6 +84,19 @@ def example(domain: Domain, seed: int) -> Any:
 
 _TEXT = st.characters(codec="utf-8", exclude_categories=("Cs", "Cc"))
 
+#: A user's text at its worst: spaces at both ends, non-ASCII letters, mixed case, punctuation.
+HARD_TEXT = " Øre-Åsa d'Ærø ÉÑ "
+
+
+def edge_examples(domain: Domain) -> list[Any]:
+    """Values every fuzz run tries first: for free text, one of the field's full length made of
+    :data:`HARD_TEXT` (a sync that trims, truncates, lowercases or drops non-ASCII fails on it)."""
+    if domain.kind != "string":
+        return []
+    length = domain.max_length or 200
+    text = (HARD_TEXT * (length // len(HARD_TEXT) + 1))[:length]
+    return [text, HARD_TEXT.strip()]
+
 
 def strategy(domain: Domain) -> st.SearchStrategy[Any]:
     """Every value in the domain that a user could type (no control characters)."""
