@@ -28,7 +28,7 @@ from talkqa.commands.documents import expand, report_error
 from talkqa.mutants.catalogue import CATALOGUE, Fields, UnknownMutant, broken_rows, parse_spec
 from talkqa.mutants.plugin import ENV
 
-KILLING = ("failed", "pending")  # pending: the sync asked something the recording does not hold
+KILLING = ("failed",)
 SHOWN_ROWS = 8
 TAGS = {("mapping", "forward"): "fwd", ("mapping", "reverse"): "rev", ("fuzz", "forward"): "fuzz→",
         ("fuzz", "reverse"): "fuzz←"}
@@ -51,7 +51,7 @@ class Verdict:
 
     @property
     def unrecorded(self) -> int:
-        return sum(k["outcome"] == "pending" for k in self.killers)
+        return sum(bool(k.get("divergence")) for k in self.killers)
 
     @property
     def on_target(self) -> bool | None:
@@ -141,7 +141,7 @@ def judge(
     passed = {e["nodeid"] for e in baseline if e["outcome"] == "passed"}
     verdict.killers = [
         {k: e[k] for k in ("document", "line", "case_id", "kind", "direction", "outcome", "nodeid")}
-        | {"message": _first_line(e.get("message"))}
+        | {"message": _first_line(e.get("message")), "divergence": bool(e.get("divergence"))}
         for e in entries
         if e["nodeid"] in passed and e["outcome"] in KILLING
     ]
@@ -155,7 +155,7 @@ def judge(
         verdict.expected_rows = [r for r in expected if r in checked]
         rows = [k for k in verdict.killers if k["kind"] in ("mapping", "fuzz")]
         hit = {_row_key(k) for k in rows}
-        asserted = {_row_key(k) for k in rows if k["outcome"] == "failed"}
+        asserted = {_row_key(k) for k in rows if not k["divergence"]}
         verdict.missed_rows = sorted(set(verdict.expected_rows) - hit, key=_sort_row)
         verdict.extra_rows = sorted(asserted - set(expected), key=_sort_row)
     return verdict
@@ -208,7 +208,7 @@ def killer_groups(v: Verdict) -> list[str]:
             label = label.replace("<-", "->")
         else:
             tag = check.rstrip("]")
-        if k["outcome"] == "pending":
+        if k.get("divergence"):
             tag += "*"
         groups.setdefault((k["document"], k["line"], label), []).append(tag)
     return [f"{doc}:{line} {label} [{' '.join(tags)}]" for (doc, line, label), tags in sorted(groups.items())]

@@ -15,6 +15,9 @@ from typing import Any
 
 import pytest
 
+#: Words of the plugin's message for a replay that asked what its recording does not hold.
+DIVERGENCE = "request its recording does not hold"
+
 SYMBOL = {"passed": "✓", "failed": "✗", "skipped": "–", "pending": "?"}
 
 
@@ -30,6 +33,7 @@ class Outcome:
     outcome: str  # passed | failed | skipped | pending
     message: str = ""
     duration: float = 0.0
+    divergence: bool = False  # failed in replay by asking what the recording does not hold
 
 
 @dataclass
@@ -43,8 +47,10 @@ class Results:
         outcome = self.outcomes.get(report.nodeid)
         state = report.outcome
         message = ""
+        divergence = False
         if report.failed:
             message = _short(report)
+            divergence = DIVERGENCE in message
         elif report.skipped:
             message = _skip_reason(report)
             if message.startswith("pending:"):
@@ -60,10 +66,12 @@ class Results:
                 case_id=props.get("case_id", report.nodeid),
                 outcome=state,
                 message=message,
+                divergence=divergence,
             )
             self.outcomes[report.nodeid] = outcome
         elif (report.when == "call" or state in ("failed", "pending")) and outcome.outcome != "failed":
             outcome.outcome, outcome.message = state, message or outcome.message
+            outcome.divergence = divergence
         outcome.duration += report.duration
 
     def write(self, path: str | Path) -> None:

@@ -92,8 +92,8 @@ def entry(name: str, outcome: str, line: int = 10, kind: str = "mapping", messag
 
 def test_judge_counts_tests_that_passed_before_and_fail_now():
     baseline = [entry("a", "passed"), entry("b", "passed", line=20), entry("c", "skipped"), entry("d", "passed")]
-    mutant = [entry("a", "failed", message="E1\nmore"), entry("b", "pending", line=20), entry("c", "failed"),
-              entry("d", "passed")]
+    mutant = [entry("a", "failed", message="E1\nmore"), {**entry("b", "failed", line=20), "divergence": True},
+              entry("c", "failed"), entry("d", "passed")]
     v = judge("drop-property@10", baseline, mutant, ["d.rst:10"], 3.0)
     assert v.result == "killed" and [k["nodeid"] for k in v.killers] == ["a", "b"]
     assert v.killers[0]["message"] == "E1" and v.unrecorded == 1

@@ -93,3 +93,22 @@ def test_parallel_and_serial_runs_give_the_same_checklist(suite: Path, tmp_path:
         outcomes[workers] = {(e["nodeid"], e["outcome"], e["line"]) for e in json.loads(path.read_text())}
     assert outcomes["0"] == outcomes["2"]
     assert len(outcomes["0"]) == 34
+
+
+def test_a_sync_that_never_carries_edits_back_fails_the_checklist(suite: Path, tmp_path: Path) -> None:
+    """One-way only: replayed reverse tests diverge from their recordings; that is a failure
+    (not 'pending'), so `talkqa check` fails too."""
+    import json
+    import os
+
+    results = tmp_path / "r.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", str(suite), "-p", "no:cacheprovider", "-p", "talkqa.mutants.plugin", "-q",
+         "-m", "mapping and reverse", "-k", "Contactperson", f"--talkqa-results={results}"],
+        cwd=ROOT, capture_output=True, text=True, timeout=600, env={**os.environ, "TALKQA_MUTANT": "one-way"},
+    )
+    assert done.returncode == 1
+    entries = json.loads(results.read_text())
+    assert len(entries) == 7
+    assert {e["outcome"] for e in entries} == {"failed"}
+    assert all(e["divergence"] for e in entries)
