@@ -18,6 +18,7 @@ import pytest
 from talkqa.runtime.scrub import scrub_request, scrub_response
 
 MATCH_ON = ("method", "path", "talkqa_query")
+SKIP_PATCHERS = ("httplib", "requests", "boto3", "urllib3", "httplib2", "tornado", "aiohttp", "httpx2")
 
 
 @functools.lru_cache(maxsize=4096)
@@ -36,6 +37,9 @@ def vcr_settings(recording: bool = True) -> dict[str, Any]:
     """``use_cassette`` settings. Scrubbing runs when recording; a replay compares method, path and
     query, which never carry a secret, so it skips the per-match request scrub."""
     settings: dict[str, Any] = {
+        # talkqa speaks httpx only: patching the other libraries costs an import scan per cassette
+        # and once broke a teardown (vcrpy's urllib3 patcher met a half-imported urllib3)
+        "skip_patchers": SKIP_PATCHERS,
         "match_on": MATCH_ON,
         "decode_compressed_response": True,
         "before_record_response": scrub_response,
