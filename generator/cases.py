@@ -58,18 +58,25 @@ def _base(doc: Document, index: int, flow: Flow) -> Case:
     }
 
 
-def mapping_cases(doc: Document) -> list[Case]:
+NOT_REVERSE_ROW = "not the row that carries edits back (fan-in/fan-out rule); its reverse test checks the reset"
+
+
+def _row_cases(doc: Document, kind: str) -> list[Case]:
+    """One case per row and direction (reverse for two-way flows); fuzz cases for string rows only."""
     out: list[Case] = []
     for index, flow in enumerate(doc.flows):
-        reverse = set(id(m) for m in flow.reverse_rows)
+        reverse = {id(m) for m in flow.reverse_rows}
         for m in flow.mappings:
-            directions = ["forward", "reverse"] if flow.two_way else ["forward"]
-            for direction in directions:
+            if kind == "fuzz" and m.type != "string":
+                continue
+            for direction in ["forward", "reverse"] if flow.two_way else ["forward"]:
                 skip = _flow_skip(flow) or _row_skip(flow, m)
+                if kind == "fuzz" and direction == "reverse" and id(m) not in reverse and not skip:
+                    skip = NOT_REVERSE_ROW
                 out.append(
                     {
                         **_base(doc, index, flow),
-                        "kind": "mapping",
+                        "kind": kind,
                         "id": row_id(flow, m.source, m.target, direction),
                         "direction": direction,
                         "line": m.line,
@@ -81,37 +88,14 @@ def mapping_cases(doc: Document) -> list[Case]:
                     }
                 )
     return out
+
+
+def mapping_cases(doc: Document) -> list[Case]:
+    return _row_cases(doc, "mapping")
 
 
 def fuzz_cases(doc: Document) -> list[Case]:
-    out: list[Case] = []
-    for index, flow in enumerate(doc.flows):
-        reverse = set(id(m) for m in flow.reverse_rows)
-        for m in flow.mappings:
-            if m.type != "string":
-                continue
-            directions = ["forward", "reverse"] if flow.two_way else ["forward"]
-            for direction in directions:
-                skip = _flow_skip(flow) or _row_skip(flow, m)
-                if direction == "reverse" and id(m) not in reverse and not skip:
-                    skip = (
-                        "not the row that carries edits back (fan-in/fan-out rule); its reverse test checks the reset"
-                    )
-                out.append(
-                    {
-                        **_base(doc, index, flow),
-                        "kind": "fuzz",
-                        "id": row_id(flow, m.source, m.target, direction),
-                        "direction": direction,
-                        "line": m.line,
-                        "source": m.source,
-                        "target": m.target,
-                        "type": m.type,
-                        "governs_reverse": id(m) in reverse,
-                        "skip": skip,
-                    }
-                )
-    return out
+    return _row_cases(doc, "fuzz")
 
 
 #: The link checks each policy asks for, with what they state.
