@@ -202,6 +202,28 @@ def suite_run(workers: str) -> tuple[float, str]:
     return took, (summary[-1].strip("= ") if summary else f"exit {proc.returncode}")
 
 
+def corpus_collection(corpus: Path) -> None:
+    """The whole corpus generated into a temporary folder, then collected with -n 0 and -n 2."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "suite"
+        subprocess.run([str(Path(sys.executable).with_name("talkqa")), "generate", str(corpus), "--out", str(out)],
+                       cwd=REPO, check=True, capture_output=True)  # fmt: skip
+        print(f"corpus-wide collection ({corpus}, generated into a temporary folder):")
+        took = {}
+        for workers in ("0", "2"):
+            start = time.perf_counter()
+            proc = subprocess.run(
+                [sys.executable, "-m", "pytest", str(out), "--collect-only", "-q", "-p", "no:cacheprovider",
+                 "-n", workers],
+                cwd=REPO, capture_output=True, text=True,
+            )  # fmt: skip
+            took[workers] = time.perf_counter() - start
+            tail = [ln for ln in proc.stdout.splitlines() if "collected" in ln or "tests" in ln][-1:]
+            said = tail[0].strip() if tail else f"exit {proc.returncode}"
+            print(f"  -n {workers}: {took[workers]:.1f} s  ({said})", flush=True)
+        print(f"  ratio -n 2 / -n 0: {took['2'] / took['0']:.2f}\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--examples", type=int, default=200)
@@ -209,7 +231,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--no-suite", action="store_true", help="skip the pytest runs of the seed suite")
     ap.add_argument("--profile", action="store_true", help="cProfile one replay round")
+    ap.add_argument("--corpus", type=Path, default=None,
+                    help="also collect the whole generated corpus with -n 0 and -n 2 (a folder of documents)")
     args = ap.parse_args(argv)
+
+    if args.corpus is not None:
+        corpus_collection(args.corpus)
 
     if not args.no_suite:
         print("seed suite, replay (pytest generated_tests -q --talkqa-fuzz-profile=ci):")

@@ -232,7 +232,8 @@ def check_link(bench: Bench, case: dict[str, Any]) -> None:
 
 def _match_values(
     bench: Bench, case: dict[str, Any], flow: Flow, src: ResourceConnector, tgt: ResourceConnector
-) -> tuple[dict[str, Any], dict[str, Any], Any]:
+) -> tuple[dict[str, Any], dict[str, Any], Domain]:
+    """Equal values for both sides of the case's match rule (the flow's first, for link checks)."""
     rules = [r for r in flow.match if r.line == case["line"]] if case["kind"] == "match" else list(flow.match[:1])
     if not rules:
         raise Unsupported("the flow has no match rule")
@@ -240,8 +241,9 @@ def _match_values(
     sfield, tfield = src.fields.get(rule.source), tgt.fields.get(rule.target)
     if sfield is None or tfield is None:
         raise Unsupported(f"no connector field for the match rule {rule.source} == {rule.target}")
-    value = example(Domain.of(sfield, tfield), case["line"] * 10 + 11)
-    return {rule.source: value}, {rule.target: value}, value
+    domain = Domain.of(sfield, tfield)
+    value = example(domain, case["line"] * 10 + 11)
+    return {rule.source: value}, {rule.target: value}, domain
 
 
 def _check_match_links(
@@ -256,11 +258,11 @@ def _check_match_links(
 ) -> tuple[str, str] | None:
     """Arrange a target and a source that match (or nearly match), sync, check; the linked pair."""
     seed = case["line"] * 10 + 7
-    src_over, tgt_over, _value = _match_values(bench, case, flow, src, tgt)
+    src_over, tgt_over, domain = _match_values(bench, case, flow, src, tgt)
     target_id = bench.create(tgt, bench.record_for(flow, "target", tgt, seed, tgt_over))
     if near_miss:
         ((path, v),) = src_over.items()
-        src_over = {path: _fresh_value(Domain("string", None), seed, v) if isinstance(v, str) else v}
+        src_over = {path: _fresh_value(domain, seed, v)}  # as valid as the match value, but not equal
     before = bench.ids(tgt)
     source_id = bench.create(src, bench.record_for(flow, "source", src, seed + 1, src_over))
     bench.sync()
