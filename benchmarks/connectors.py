@@ -1,6 +1,6 @@
 """Connector listing throughput against the simulators, with a bare-httpx baseline in the same run.
 
-    .venv/bin/python benchmarks/connectors.py [--records 10000] [--parents 100] [--nodelay]
+    .venv/bin/python benchmarks/connectors.py [--records 10000] [--parents 100]
 
 For each resource: seed ``--records`` records through the admin side channel (rate limits off), list
 them all through the connector (``iter_all``), then list the same pages with bare ``httpx`` requests
@@ -8,15 +8,13 @@ them all through the connector (``iter_all``), then list the same pages with bar
 time ratio connector / baseline. v1 contact persons are spread over ``--parents`` customers; each
 resource is measured on freshly reset simulators (v2 suppliers are v1 parents too).
 
-``--nodelay`` sets TCP_NODELAY on the simulators' accepted sockets for this process only. Without it
-every request on a kept-alive connection waits ~40 ms (Nagle + delayed ACK: the server's socket is
-created without IPPROTO_TCP, so asyncio does not set TCP_NODELAY), which hides the client's own cost.
+The simulators set TCP_NODELAY on every accepted socket (without it each small response on a
+kept-alive connection waited ~40 ms for Nagle + delayed ACK, which hid the client's own cost).
 """
 from __future__ import annotations
 
 import argparse
 import json
-import socket
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -30,22 +28,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 from talkqa.connectors.config import Endpoints
 from talkqa.connectors.registry import Connections, connector_for
 from talkqa.simulators.launcher import Simulators, start_simulators
-
-
-def patch_nodelay() -> None:
-    """TCP_NODELAY on every connection the simulators accept (this process only)."""
-    from talkqa.simulators import server
-
-    original = server._TrackedH11Protocol.connection_made
-
-    def connection_made(self: Any, transport: Any) -> None:
-        sock = transport.get_extra_info("socket")
-        if sock is not None:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        original(self, transport)
-
-    server._TrackedH11Protocol.connection_made = connection_made  # type: ignore[method-assign]
-
 
 # ----- seeding ------------------------------------------------------------------------------------
 
@@ -128,10 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--records", type=int, default=10_000)
     parser.add_argument("--parents", type=int, default=100)
     parser.add_argument("--repeat", type=int, default=3, help="runs of each side; the best is kept")
-    parser.add_argument("--nodelay", action="store_true", help="TCP_NODELAY on the simulators' sockets")
     args = parser.parse_args(argv)
-    if args.nodelay:
-        patch_nodelay()
 
     sims = start_simulators(rate_limits=False)
     rows = []
@@ -169,8 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         sims.stop()
 
-    mode = "TCP_NODELAY patched" if args.nodelay else "simulators as shipped"
-    print(f"\nListing {args.records} records per resource ({mode}; rate limits off; best of {args.repeat})")
+    print(f"\nListing {args.records} records per resource (rate limits off; best of {args.repeat})")
     head = (f"{'resource':<22}{'records':>8}{'conn s':>9}{'rec/s':>10}{'req':>6}{'req/rec':>9}"
             f"{'bare s':>9}{'bare rec/s':>12}{'bare req':>9}{'ratio':>7}")
     print(head)

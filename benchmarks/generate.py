@@ -18,7 +18,6 @@ Goals: cold / docutils <= 1.2; warm / cold <= 0.05.
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import re
 import shutil
@@ -33,7 +32,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from docutils.core import publish_doctree  # noqa: E402
+from parse_corpus import run_docutils  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 
 from generator.suite_files import plan_suite, write_plan  # noqa: E402
 
@@ -42,19 +41,8 @@ WARM_GOAL = 0.05
 
 
 def bare_docutils(files: Sequence[Path], texts: Sequence[str]) -> None:
-    for f, text in zip(files, texts, strict=True):
-        publish_doctree(
-            text,
-            source_path=str(f),
-            settings_overrides={
-                "report_level": 5,
-                "halt_level": 5,
-                "warning_stream": io.StringIO(),
-                "file_insertion_enabled": False,
-                "raw_enabled": False,
-                "_disable_config": True,
-            },
-        )
+    """The baseline: bare docutils over the same texts, exactly as ``parse_corpus.py`` times it."""
+    run_docutils(files, texts)
 
 
 def generate(files: Sequence[Path], out: Path, cache: Path) -> int:

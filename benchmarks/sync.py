@@ -1,7 +1,7 @@
 """The reference sync at scale: a cold sync and an unchanged second cycle through the simulators,
 with the same sync over in-memory resources as the baseline measured in the same run.
 
-    .venv/bin/python benchmarks/sync.py [--records 10000] [--parents 100] [--nagle] [--flows both|v1|v2]
+    .venv/bin/python benchmarks/sync.py [--records 10000] [--parents 100] [--flows both|v1|v2]
 
 Seeds (through the admin channel, rate limits off on both sides) ``--records`` v1 contact persons
 spread over ``--parents`` customers and ``--records`` person suppliers, then runs the seed document
@@ -11,16 +11,14 @@ write requests; then records/s over HTTP divided by records/s in memory.
 
 Goals: <= 1.1 requests per record on the cold cycle; 0 writes on the second cycle.
 
-By default the simulators' accepted sockets get TCP_NODELAY in this process (as
-``benchmarks/connectors.py --nodelay`` does): without it each request on a kept-alive connection waits
-~40 ms for Nagle + delayed ACK, which measures the loopback, not the sync. ``--nagle`` keeps them as shipped.
+The simulators set TCP_NODELAY on their accepted sockets (without it each request on a kept-alive
+connection waited ~40 ms for Nagle + delayed ACK, which measured the loopback, not the sync).
 """
 
 from __future__ import annotations
 
 import argparse
 import re
-import socket
 import sys
 import time
 from collections import Counter
@@ -49,19 +47,6 @@ WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 GOAL_REQUESTS_PER_RECORD = 1.1
 
 
-def patch_nodelay() -> None:
-    """TCP_NODELAY on every connection the simulators accept (this process only)."""
-    from talkqa.simulators import server
-
-    original = server._TrackedH11Protocol.connection_made
-
-    def connection_made(self: Any, transport: Any) -> None:
-        sock = transport.get_extra_info("socket")
-        if sock is not None:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        original(self, transport)
-
-    server._TrackedH11Protocol.connection_made = connection_made  # type: ignore[method-assign]
 
 
 # ----- the data -------------------------------------------------------------------------------------
@@ -203,10 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parents", type=int, default=100, help="customers the v1 contact persons belong to")
     parser.add_argument("--flows", choices=("both", "v1", "v2"), default="both",
                         help="seed both flows (default) or only one (v1 alone shows its cost without supplier parents)")
-    parser.add_argument("--nagle", action="store_true", help="leave the simulators' sockets as shipped")
     args = parser.parse_args(argv)
-    if not args.nagle:
-        patch_nodelay()
     document = parse_file(str(SEED_DOC))
     sources = args.records * (2 if args.flows == "both" else 1)
 
@@ -216,8 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     cold, warm, contacts = run_http(document, args.records, args.parents, args.flows)
 
     print(f"\nReference sync of {SEED_DOC.name}: {args.records} records per flow ({args.flows}), "
-          f"{args.parents} v1 parent customers; rate limits off; "
-          f"{'Nagle as shipped' if args.nagle else 'TCP_NODELAY'}")
+          f"{args.parents} v1 parent customers; rate limits off")
     head = f"{'cycle':<26}{'seconds':>9}{'records/s':>11}{'requests':>10}{'req/record':>12}{'writes':>8}"
     print(head)
     print("-" * len(head))

@@ -23,6 +23,9 @@ class _TrackedH11Protocol(H11Protocol):
     """uvicorn's h11 protocol, remembering each live connection by its (server, client) address."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        sock = transport.get_extra_info("socket")
+        if sock is not None:  # no Nagle stall between a response's head and body (asyncio skips proto-0 sockets)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         super().connection_made(transport)
         if self.server and self.client:
             with _LIVE_LOCK:
