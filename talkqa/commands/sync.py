@@ -16,7 +16,7 @@ from talkqa.connectors.config import SIMULATORS_FILE, ConfigError, Endpoints
 from talkqa.connectors.registry import Connections, connector_for
 from talkqa.sync import predicates
 from talkqa.sync.engine import Summary, SyncEngine
-from talkqa.sync.state import SyncState
+from talkqa.sync.state import StateLocked, SyncState
 
 
 def _endpoints(config: str | None) -> Endpoints:
@@ -63,18 +63,27 @@ def print_summary(summary: Summary, console: Console) -> None:
 )
 @click.option("--config", default=None, help="Endpoints config file (TOML or JSON; never commit secrets).")
 @click.option("--conflicts", "show_conflicts", is_flag=True, help="Print the conflict log and exit.")
-def sync(document: str, mode: str, interval: float, state_path: str, config: str | None, show_conflicts: bool) -> None:
+@click.option("--wait", "wait", type=float, default=0.0, show_default=True,
+              help="Seconds to wait for another sync holding --state before giving up (exit 3).")
+def sync(
+    document: str, mode: str, interval: float, state_path: str, config: str | None, show_conflicts: bool, wait: float
+) -> None:
     """Synchronize the two systems of DOCUMENT as it says, with the reference sync.
 
     Without --config or TALKQA_* settings it uses the simulators `talkqa simulate` started.
-    Exit status: 0 when every record synced, 1 when some failed, 2 for bad input or configuration.
+    Exit status: 0 when every record synced, 1 when some failed, 2 for bad input or configuration,
+    3 when another sync holds the state file (after --wait seconds).
     """
     try:
         doc = parse_file(document)
     except SpecError as exc:
         report_error(str(exc))
         raise SystemExit(2) from None
-    state = SyncState(state_path)
+    try:
+        state = SyncState(state_path, wait=wait, read_only=show_conflicts)
+    except StateLocked as exc:
+        report_error(str(exc))
+        raise SystemExit(3) from None
     console = Console(stderr=False)
     if show_conflicts:
         for c in state.conflicts():

@@ -8,7 +8,8 @@ is simply requested. API calls carry the bearer token and the subscription key.
 Exact (:class:`ExactAuth`): the access token lives 10 minutes and Exact refuses a refresh while it is
 younger than 570 s, so it is refreshed only when ``age >= max(min_refresh_age, expires_in - margin)``.
 Every refresh rotates the refresh token; the new pair is written atomically (temp file, fsync,
-``os.replace``, mode 0600) to the :class:`TokenStore` *before* it is used, so the next process starts
+``os.replace``, mode 0600, under an exclusive lock on ``<store>.lock``) to the :class:`TokenStore`
+*before* it is used, so the next process starts
 from it (the access token is stored too, so that process does not refresh too early). A 401 from the
 API triggers one refresh attempt. If a refresh is refused as "old refresh token used", the store is
 re-read once in case another process rotated it; otherwise :class:`AuthFailed` says a new consent is
@@ -29,6 +30,7 @@ from urllib.parse import parse_qs, urlparse
 from talkqa.connectors.base import AuthFailed, ConnectorError
 from talkqa.connectors.http import SystemClient
 from talkqa.connectors.secret import Secret
+from talkqa.locks import FileLock, LockHeld, lock_path
 
 
 class PowerOfficeAuth:
@@ -113,11 +115,26 @@ class TokenState:
         return f"TokenState(issued_at={self.issued_at}, expires_in={self.expires_in}, tokens='***')"
 
 
-class TokenStore:
-    """A JSON file holding the current Exact token pair; written atomically, mode 0600."""
+class TokenStoreLocked(LockHeld):
+    """Another process kept the token store's lock for longer than the store's ``lock_timeout``."""
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __str__(self) -> str:
+        pid = self.pid if self.pid is not None else "?"
+        return f"{self.path}: another process is writing this token store (pid {pid})"
+
+
+class TokenStore:
+    """A JSON file holding the current Exact token pair; written atomically, mode 0600, by one
+    process at a time (an exclusive lock on ``<path>.lock`` while it is written; a writer waits up
+    to ``lock_timeout`` seconds for another, then raises :class:`TokenStoreLocked`)."""
+
+    def __init__(self, path: str | os.PathLike[str], *, lock_timeout: float = 10.0) -> None:
         self.path = Path(path)
+        self.lock_timeout = lock_timeout
+
+    def lock(self) -> FileLock:
+        """The store's write lock (not yet acquired)."""
+        return FileLock(lock_path(self.path), label=str(self.path), error=TokenStoreLocked, mode=0o600)
 
     def __repr__(self) -> str:
         return f"TokenStore({str(self.path)!r})"
@@ -147,24 +164,29 @@ class TokenStore:
             "expires_in": state.expires_in,
         }
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tokens-", suffix=".tmp", dir=self.path.parent)
+        lock = self.lock()
+        lock.acquire(self.lock_timeout)
         try:
-            os.fchmod(fd, 0o600)
-            with os.fdopen(fd, "w") as fh:
-                json.dump(payload, fh)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
-        with contextlib.suppress(OSError):  # make the rename durable too
-            dir_fd = os.open(self.path.parent, os.O_RDONLY)
+            fd, tmp = tempfile.mkstemp(prefix=".tokens-", suffix=".tmp", dir=self.path.parent)
             try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
+                os.fchmod(fd, 0o600)
+                with os.fdopen(fd, "w") as fh:
+                    json.dump(payload, fh)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                os.replace(tmp, self.path)
+            except BaseException:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp)
+                raise
+            with contextlib.suppress(OSError):  # make the rename durable too
+                dir_fd = os.open(self.path.parent, os.O_RDONLY)
+                try:
+                    os.fsync(dir_fd)
+                finally:
+                    os.close(dir_fd)
+        finally:
+            lock.release()
 
 
 class ExactAuth:

@@ -1,9 +1,13 @@
 """The sync's memory: links, watermarks, per-side value fingerprints, create intents, conflicts.
 
-One SQLite file (``:memory:`` for tests). Every record is handled in one transaction
-(:meth:`SyncState.transaction`); a create on the remote side is recorded as an *intent*
-before the call, so a crash or a lost response between the remote create and the link
-commit is recovered on the next run by looking the record up by its external reference.
+One SQLite file (``:memory:`` for tests), with one writer: a :class:`SyncState` on a file holds
+an exclusive lock on ``<file>.lock`` (:mod:`talkqa.locks`) from opening to :meth:`SyncState.close`;
+another process opening the same file waits up to ``wait`` seconds, then gets :class:`StateLocked`.
+A ``read_only`` state (``talkqa sync --conflicts``) takes no lock and cannot write.
+
+Every record is handled in one transaction (:meth:`SyncState.transaction`); a create on the
+remote side is recorded as an *intent* before the call, so a crash or a lost response between the
+remote create and the link commit is recovered on the next run by looking the record up by its external reference.
 """
 
 from __future__ import annotations
@@ -16,7 +20,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from types import TracebackType
 from typing import Any
+
+from talkqa.locks import FileLock, LockHeld, lock_path
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS links (
@@ -103,22 +110,66 @@ class ConflictEntry:
     lost_value: Any
 
 
-class SyncState:
-    """SQLite-backed state; safe to share between threads (one connection, one lock)."""
+class StateLocked(LockHeld):
+    """Another sync (process ``pid``, when known) holds the state file ``path``."""
 
-    def __init__(self, path: str | Path = ":memory:") -> None:
+    def __str__(self) -> str:
+        pid = self.pid if self.pid is not None else "?"
+        return f"{self.path}: another sync holds this state (pid {pid}); wait for it or use another --state"
+
+
+class SyncState:
+    """SQLite-backed state; safe to share between threads (one connection, one lock).
+
+    ``wait``: seconds to wait for another process holding the state file before raising
+    :class:`StateLocked` (0: fail at once). ``read_only``: no lock, no writes (a missing file
+    reads as empty).
+    """
+
+    def __init__(self, path: str | Path = ":memory:", *, wait: float = 0.0, read_only: bool = False) -> None:
         self.path = str(path)
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL" if self.path != ":memory:" else "PRAGMA journal_mode=MEMORY")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(SCHEMA)
+        self.read_only = read_only
+        self._file_lock: FileLock | None = None
+        memory = self.path == ":memory:"
+        if read_only and (memory or not Path(self.path).exists()):
+            self._db = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+            self._db.executescript(SCHEMA)
+            self._db.execute("PRAGMA query_only=ON")
+        elif read_only:
+            uri = Path(self.path).resolve().as_uri() + "?mode=ro"
+            self._db = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+        else:
+            if not memory:
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+                self._file_lock = FileLock(lock_path(self.path), label=self.path, error=StateLocked)
+                self._file_lock.acquire(wait)  # before SQLite opens the file: one writer, or none
+            try:
+                self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+                self._db.execute("PRAGMA journal_mode=MEMORY" if memory else "PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=NORMAL")
+                self._db.executescript(SCHEMA)
+            except BaseException:
+                if self._file_lock is not None:
+                    self._file_lock.release()
+                raise
         self._lock = threading.RLock()
         self._depth = 0
 
     def close(self) -> None:
-        self._db.close()
+        """Close the database, then let go of the state file's lock."""
+        try:
+            self._db.close()
+        finally:
+            if self._file_lock is not None:
+                self._file_lock.release()
+
+    def __enter__(self) -> SyncState:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

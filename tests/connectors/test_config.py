@@ -112,7 +112,8 @@ def test_token_store_round_trip_is_private_and_atomic(tmp_path: Path, monkeypatc
         store.save(TokenState(Secret("r2")))
     monkeypatch.undo()
     assert store.load().refresh_token.reveal() == "r1"  # type: ignore[union-attr]
-    assert sorted(p.name for p in store.path.parent.iterdir()) == ["tokens.json"]  # no temp file left
+    # no temp file left (the lock file stays: removing it would let two writers lock two files)
+    assert sorted(p.name for p in store.path.parent.iterdir()) == ["tokens.json", "tokens.json.lock"]
 
 
 def test_registry_supported_aliases_and_shared_clients() -> None:
