@@ -226,6 +226,15 @@ class Document:
     def row_count(self) -> int:
         return sum(len(f.mappings) + len(f.match) for f in self.flows)
 
+    def system_key(self, side: str) -> str:
+        """The system of one side as the runtime addresses it: its slug, except that when both sides
+        are the same system the target side is a second, independent tenant (``hubspot#target``)."""
+        if side == "source":
+            return self.source_system.slug
+        if self.target_system.slug == self.source_system.slug:
+            return f"{self.target_system.slug}#target"
+        return self.target_system.slug
+
     def to_json(self) -> dict[str, Any]:
         return {
             "path": self.path,

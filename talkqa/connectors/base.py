@@ -52,10 +52,11 @@ class FieldSpec:
     """What a resource's field accepts: used by simulators to validate and by tests to draw values."""
 
     path: str
-    kind: str = "string"  # string | date | email | country | phone | integer | boolean
+    kind: str = "string"  # string | date | email | country | phone | integer | float | boolean | list | any
     max_length: int | None = None
     required_on_create: bool = False
     nullable: bool = True
+    read_only: bool = False  # assigned by the system (an identifier, a timestamp): never written
 
 
 @dataclass(frozen=True)

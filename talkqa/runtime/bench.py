@@ -78,14 +78,16 @@ class Bench:
     live: bool  # True: the systems are real (simulators or sandboxes); False: replayed from a cassette
     make_sut: Callable[[Document, Callable[[str, str], ResourceConnector], Path], Sut] | None = None
     arrange_hook: Callable[[ResourceConnector], None] | None = None
+    on_close: Callable[[], None] | None = None
+    wire_forms: Callable[[ResourceConnector, str, Any], list[Any]] | None = None
     writes: list[Write] = field(default_factory=list)
     _sut: Sut | None = None
 
     # -- connectors ----------------------------------------------------------------------------
 
     def pair(self, flow: Flow) -> tuple[ResourceConnector, ResourceConnector]:
-        src = self.resolve(self.document.source_system.slug, flow.source_label)
-        tgt = self.resolve(self.document.target_system.slug, flow.target_label)
+        src = self.resolve(self.document.system_key("source"), flow.source_label)
+        tgt = self.resolve(self.document.system_key("target"), flow.target_label)
         return src, tgt
 
     def _sut_resolve(self, slug: str, label: str) -> ResourceConnector:
@@ -95,7 +97,7 @@ class Bench:
     def sut(self) -> Sut:
         if self._sut is None:
             make = self.make_sut or (
-                lambda doc, resolve, state: ReferenceSut(doc, resolve, state, predicates.registry())
+                lambda doc, resolve, state: ReferenceSut(doc, resolve, state, predicates.registry(doc))
             )
             self._sut = make(self.document, self._sut_resolve, self.state_dir)
         return self._sut
@@ -106,6 +108,9 @@ class Bench:
     def close(self) -> None:
         if self._sut is not None:
             self._sut.close()
+        if self.on_close is not None:
+            self.on_close()
+            self.on_close = None
 
     # -- arranging records ---------------------------------------------------------------------
 
@@ -123,13 +128,13 @@ class Bench:
         other = self.pair(flow)[1 if side == "source" else 0]
         ref_field = getattr(connector, "external_ref_field", None)
         for i, (path, spec) in enumerate(sorted(connector.fields.items())):
-            if path == ref_field or spec.kind == "boolean":
+            if path == ref_field or spec.kind == "boolean" or spec.read_only:
                 continue
             set_path(record, path, example(Domain(spec.kind, spec.max_length), seed * 100 + i))
         for i, row in enumerate(flow.syncable_rows):
             mine, theirs = (row.source, row.target) if side == "source" else (row.target, row.source)
             spec, their_spec = connector.fields.get(mine), other.fields.get(theirs)
-            if spec is None:
+            if spec is None or spec.read_only:
                 continue
             domain = Domain.of(spec, their_spec) if their_spec else Domain(spec.kind, spec.max_length)
             set_path(record, mine, example(domain, seed * 100 + 50 + i))

@@ -14,9 +14,7 @@ and writes that cassette.
 """
 from __future__ import annotations
 
-import contextlib
 import copy
-import datetime as dt
 import json
 import os
 import warnings
@@ -27,15 +25,12 @@ import pytest
 from hypothesis import HealthCheck, Phase, example, given, settings
 
 from generator.model import Document
-from talkqa.connectors.base import ResourceConnector
-from talkqa.connectors.codecs import EXACT_DATE, EXACT_DATE_MS, ISO_DATE, PO_V1_DATE, get_path, set_path
+from talkqa.connectors.codecs import get_path, set_path
 from talkqa.runtime.bench import Bench
 from talkqa.runtime.cassettes import unplayed
 from talkqa.runtime.checks import ChecklistFailure, Unsupported, _domain, _flow, _row, linked_target, same
 from talkqa.runtime.values import Domain, domain_gap, edge_examples, strategy
 from talkqa.runtime.values import example as example_value
-
-DATE_CODECS = (ISO_DATE, PO_V1_DATE, EXACT_DATE, EXACT_DATE_MS)
 
 
 class TalkqaFinding(pytest.PytestWarning):
@@ -68,19 +63,6 @@ def placeholder(domain: Domain, line: int) -> Any:
         text = f"TqFuzz{line}"
         return text[: domain.max_length] if domain.max_length else text
     return example_value(domain, line * 1000 + 999)
-
-
-def _wire(connector: ResourceConnector, path: str, value: Any) -> list[Any]:
-    """The forms ``value`` takes on the wire: what the connector writes, plus, for dates, every date
-    form the connectors' codecs read (a system may answer in another form than it accepts)."""
-    forms: list[Any] = []
-    mapper = getattr(connector, "mapper", None)
-    if mapper is not None:
-        with contextlib.suppress(ValueError, TypeError):
-            forms += list(mapper.encode(set_path({}, path, value)).values())
-    if isinstance(value, dt.date):
-        forms += [codec.encode(value) for codec in DATE_CODECS]
-    return forms or [value]
 
 
 def _replace(value: Any, table: dict[str, Any]) -> Any:
@@ -201,8 +183,9 @@ def run_fuzz(request: pytest.FixtureRequest, backend: Any, document: Document, c
         if cassette is not None:
             cassette.rewind()
             state["table"] = {}
+            forms = probe.wire_forms or (lambda _c, _p, v: [v])
             for conn, path in ((src, row.source), (tgt, row.target)):
-                for a, b in zip(_wire(conn, path, p), _wire(conn, path, value), strict=True):
+                for a, b in zip(forms(conn, path, p), forms(conn, path, value), strict=True):
                     if isinstance(a, str):
                         state["table"][a] = b
         bench = bench_for_example()

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from talkqa.runtime.backends import Backend
 
 #: Names of the backends (kept here so the plugin imports nothing heavy until a talkqa test runs).
-BACKEND_NAMES = ("cassettes", "sandbox", "simulators")
+BACKEND_NAMES = ("auto", "cassettes", "sandbox", "simulators")
 RESULTS = pytest.StashKey[Any]()
 ORPHANS = pytest.StashKey[list]()
 
@@ -44,7 +44,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--talkqa-backend",
         choices=BACKEND_NAMES,
         default=None,
-        help="where HTTP goes: cassettes (replay, default), simulators (in-process), sandbox (TALKQA_* endpoints). "
+        help="where HTTP goes: auto (default: a module's cassettes where it has recordings, else the simulators), "
+        "cassettes (replay only), simulators (in-process), sandbox (TALKQA_<SYSTEM>_* endpoints). "
         "Recording (--record-mode other than none) implies simulators.",
     )
     group.addoption(
@@ -127,25 +128,56 @@ def _case(item: pytest.Item) -> dict[str, Any] | None:
 
 
 def backend_name(config: pytest.Config) -> str:
+    """The backend asked for: an explicit ``--talkqa-backend``, ``simulators`` when recording, else
+    ``auto`` (decided per module: its cassettes when it has any, the simulators otherwise)."""
     chosen = config.getoption("--talkqa-backend")
-    recording = (getattr(config.option, "record_mode", None) or "none") != "none"
-    if recording:
+    if recording(config):
         if chosen not in (None, "simulators", "sandbox"):
             raise pytest.UsageError("recording cassettes needs --talkqa-backend=simulators or sandbox")
         return chosen or "simulators"
-    return chosen or "cassettes"
+    return chosen or "auto"
+
+
+def recording(config: pytest.Config) -> bool:
+    return (getattr(config.option, "record_mode", None) or "none") != "none"
+
+
+MODE = pytest.StashKey[str]()
+DOCUMENTS = pytest.StashKey[list]()
+
+
+def item_backend(item: pytest.Item) -> str:
+    """The backend a talkqa item runs on (``auto`` resolved at collection)."""
+    return item.stash.get(MODE, None) or backend_name(item.config)
+
+
+def has_recordings(module_path: Path) -> bool:
+    """A generated module is replayed when its cassette folder holds at least one cassette."""
+    folder = module_path.parent / "cassettes" / module_path.stem
+    return folder.is_dir() and any(folder.glob("*.yaml"))
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
-    uses_cassettes = backend_name(config) == "cassettes" or (
-        (getattr(config.option, "record_mode", None) or "none") != "none"
-    )
+    chosen = backend_name(config)
     config.stash[ORPHANS] = orphaned_cassettes(items)
+    documents: dict[str, dict[str, Any]] = {}
+    decided: dict[str, str] = {}
     for item in items:
         case = _case(item)
         if case is None:
             continue
+        module = getattr(item, "module", None)
+        if module is not None and hasattr(module, "DOCUMENT"):
+            documents.setdefault(module.__name__, module.DOCUMENT)
+        path = Path(str(item.fspath))
+        if chosen == "auto":
+            mode = decided.get(str(path))
+            if mode is None:
+                mode = decided[str(path)] = "cassettes" if has_recordings(path) else "simulators"
+        else:
+            mode = chosen
+        item.stash[MODE] = mode
         # failures and reports point at the document row, as a QA engineer reads it
         item.location = (case["document"], case["line"] - 1, item.location[2])  # type: ignore[misc]
         item.user_properties += [
@@ -155,11 +187,13 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
             ("kind", case["kind"]),
             ("direction", case["direction"]),
             ("case_id", case["id"]),
+            ("backend", mode),
         ]
-        if uses_cassettes:
+        if mode == "cassettes" or recording(config):
             item.add_marker(pytest.mark.vcr)
-            if backend_name(config) == "cassettes":
+            if mode == "cassettes":
                 item.add_marker(pytest.mark.block_network)
+    config.stash[DOCUMENTS] = list(documents.values())
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -169,20 +203,50 @@ def pytest_recording_configure(config: pytest.Config, vcr: Any) -> None:
     vcr.register_matcher("talkqa_query", talkqa_query)
 
 
-@pytest.fixture(scope="session")
-def talkqa_backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
-    from talkqa.runtime.backends import BACKENDS
+class Backends:
+    """The run's backends, made on first use (a replay-only run starts no simulator)."""
 
-    name = backend_name(request.config)
-    backend = BACKENDS[name](sut=request.config.getoption("--talkqa-sut"))
-    yield backend
-    backend.close()
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self._made: dict[str, Backend] = {}
+
+    def get(self, name: str) -> Backend:
+        if name not in self._made:
+            from generator.model import document_from_json
+            from talkqa.runtime.backends import BACKENDS
+
+            documents = [document_from_json(d) for d in self.config.stash.get(DOCUMENTS, [])]
+            self._made[name] = BACKENDS[name](sut=self.config.getoption("--talkqa-sut"), documents=documents)
+        return self._made[name]
+
+    def made(self) -> list[Backend]:
+        return list(self._made.values())
+
+    def close(self) -> None:
+        for backend in self._made.values():
+            backend.close()
+        self._made.clear()
+
+
+@pytest.fixture(scope="session")
+def talkqa_backends(request: pytest.FixtureRequest) -> Iterator[Backends]:
+    backends = Backends(request.config)
+    yield backends
+    backends.close()
+
+
+@pytest.fixture
+def talkqa_backend(request: pytest.FixtureRequest, talkqa_backends: Backends) -> Backend:
+    """The backend of the current talkqa test."""
+    return talkqa_backends.get(item_backend(request.node))
 
 
 def reproduce_command(item: pytest.Item) -> str:
-    backend = item.config.getoption("--talkqa-backend")
-    extra = f" --talkqa-backend={backend}" if backend else ""
-    return f"pytest {shlex.quote(item.nodeid)}{extra}"
+    parts = ["pytest", item.nodeid, f"--talkqa-backend={item_backend(item)}"]
+    sut = item.config.getoption("--talkqa-sut")
+    if sut and sut != "reference":
+        parts.append(f"--talkqa-sut={sut}")
+    return shlex.join(parts)
 
 
 @pytest.fixture
@@ -226,14 +290,14 @@ def cassette_file(item: pytest.Item, name: str | None = None) -> Path:
 def check_recorded(request: pytest.FixtureRequest, case: dict[str, Any]) -> None:
     """In replay, a row without a cassette is *pending* (new in the document, not recorded yet):
     skipped with that word, or a failure with ``--talkqa-strict``."""
-    if backend_name(request.config) != "cassettes" or case.get("skip"):
+    if item_backend(request.node) != "cassettes" or case.get("skip"):
         return
     path = cassette_file(request.node)
     if path.exists():
         return
     message = (
         f"pending: {case['document']}:{case['line']}: {case['id']} has no recording yet ({path.name}); "
-        f"record it with: talkqa record {case['document']}"
+        f"record it with: talkqa record {shlex.quote(case['document'])}"
     )
     if request.config.getoption("--talkqa-strict"):
         pytest.fail(message, pytrace=False)
@@ -289,7 +353,7 @@ def missing_recording(request: pytest.FixtureRequest, case: dict[str, Any], exc:
         f"  recorded: a conformance failure, unless the sync changed on purpose; then re-record):\n"
         f"  {str(exc).strip().splitlines()[0]}\n"
         + "\n".join("  " + ln for ln in str(exc).strip().splitlines()[1:6] if ln.strip())
-        + f"\n  re-record: talkqa record {document}   (or: pytest {shlex.quote(request.node.nodeid)} "
+        + f"\n  re-record: talkqa record {shlex.quote(document)}   (or: pytest {shlex.quote(request.node.nodeid)} "
         "--record-mode=rewrite)",
         pytrace=False,
     )

@@ -24,6 +24,11 @@ COMPATIBLE = {
     frozenset({"string", "phone"}),
     frozenset({"string", "email"}),
     frozenset({"string", "country"}),
+    frozenset({"string", "any"}),
+    frozenset({"integer", "float"}),
+    frozenset({"integer", "any"}),
+    frozenset({"float", "any"}),
+    frozenset({"boolean", "any"}),
 }
 
 
@@ -36,8 +41,12 @@ class Domain:
 
     @classmethod
     def of(cls, source: FieldSpec, target: FieldSpec) -> Domain:
-        kinds = {source.kind, target.kind}
+        kinds = {source.kind, target.kind} - ({"any"} if {source.kind, target.kind} != {"any"} else set())
+        if kinds == {"integer", "float"}:
+            kinds = {"integer"}  # both hold a whole number
         kind = next(iter(kinds)) if len(kinds) == 1 else sorted(kinds - {"string"}, key=str)[0]
+        if kind == "any":
+            kind = "string"
         lengths = [n for n in (source.max_length, target.max_length) if n is not None]
         return cls(kind, min(lengths) if lengths else None)
 
@@ -78,6 +87,10 @@ def example(domain: Domain, seed: int) -> Any:
         return seed % 2 == 0
     if domain.kind == "integer":
         return seed
+    if domain.kind == "float":
+        return seed + 0.25
+    if domain.kind == "list":
+        return [f"Tq{seed}"]
     text = f"Tq{seed}"
     return text[: domain.max_length] if domain.max_length else text
 
@@ -114,5 +127,9 @@ def strategy(domain: Domain) -> st.SearchStrategy[Any]:
     if domain.kind == "boolean":
         return st.booleans()
     if domain.kind == "integer":
-        return st.integers(min_value=0, max_value=2**31 - 1)
+        return st.integers(min_value=-(2**31), max_value=2**31 - 1)
+    if domain.kind == "float":
+        return st.floats(min_value=-1e12, max_value=1e12, allow_nan=False, allow_infinity=False)
+    if domain.kind == "list":
+        return st.lists(st.text(_TEXT, min_size=1, max_size=40), min_size=1, max_size=4)
     return st.text(_TEXT, min_size=1, max_size=domain.max_length or 200)

@@ -126,8 +126,8 @@ class SyncEngine:
             summary.skipped[f"{flow.title}: {reason}"] += 1
             return
         try:
-            src = self.resolve(self.document.source_system.slug, flow.source_label)
-            tgt = self.resolve(self.document.target_system.slug, flow.target_label)
+            src = self.resolve(self.document.system_key("source"), flow.source_label)
+            tgt = self.resolve(self.document.system_key("target"), flow.target_label)
         except LookupError as exc:
             summary.skipped[f"{flow.title}: {exc}"] += 1
             return
@@ -161,7 +161,7 @@ class _FlowRun:
         self.tgt = tgt
         self.summary = summary
         self.key = flow_key(engine.document, index, flow)
-        self.target_resource = f"{engine.document.target_system.slug}:{flow.target_label}"
+        self.target_resource = f"{engine.document.system_key('target')}:{flow.target_label}"
         self.predicate = engine.predicates.get(flow.condition or "") if flow.policy is Policy.CONDITIONAL else None
         self._index: dict[int, dict[str, list[str]]] | None = None
         self._targets: dict[str, Record] = {}

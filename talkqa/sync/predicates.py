@@ -14,6 +14,7 @@ skipped, with that reason, by the sync and by the generated tests. Register one 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from talkqa.connectors.base import Record
 
@@ -30,5 +31,16 @@ def register(condition: str) -> Callable[[Predicate], Predicate]:
     return decorate
 
 
-def registry() -> dict[str, Predicate]:
-    return dict(_REGISTRY)
+def registry(document: Any = None) -> dict[str, Predicate]:
+    """The predicates a sync of ``document`` uses: registered ones, then those of its systems' profiles."""
+    found = dict(_REGISTRY)
+    if document is not None:
+        from talkqa.systems.generic.profile import find_profiles
+
+        profiles = find_profiles()
+        for slug in (document.source_system.slug, document.target_system.slug):
+            profile = profiles.get(slug)
+            if profile is not None:
+                for text, predicate in profile.predicates.items():
+                    found.setdefault(text, predicate)
+    return found

@@ -24,10 +24,10 @@ class World:
         return self.resources[key]
 
     def source(self, index: int = 0) -> MemoryResource:
-        return self.resource(self.document.source_system.slug, self.document.flows[index].source_label)
+        return self.resource(self.document.system_key("source"), self.document.flows[index].source_label)
 
     def target(self, index: int = 0) -> MemoryResource:
-        return self.resource(self.document.target_system.slug, self.document.flows[index].target_label)
+        return self.resource(self.document.system_key("target"), self.document.flows[index].target_label)
 
     def sync(self) -> Summary:
         engine = SyncEngine(self.document, self.resource, self.state, predicates=self.predicates)

@@ -1,0 +1,144 @@
+"""Exact Online (slug ``exact``): CRM contacts over the REST API, OAuth2 with rotating refresh tokens.
+
+Everything Exact-specific that talkqa knows is reached from here: the connector
+(:mod:`talkqa.connectors.exact`), the field specs, the simulator (:mod:`talkqa.simulators.exact`),
+the configuration (``TALKQA_EXACT_*``), replay settings and wire date forms. Entities other than
+``Contacts`` are served by the generic system.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from talkqa.clock import Clock
+from talkqa.connectors.base import FieldSpec, ResourceConnector
+from talkqa.connectors.codecs import EXACT_DATE, EXACT_DATE_MS, ISO_DATE
+from talkqa.connectors.config import Endpoints, ExactConfig
+from talkqa.connectors.registry import Connections, connector_for
+from talkqa.connectors.secret import Secret
+from talkqa.simulators.fields import EXACT_CONTACT_FIELDS
+from talkqa.systems.base import SimulatorHandle, SystemKey, SystemPlugin, SystemSession
+
+REDIRECT_URI = "http://127.0.0.1/talkqa/oauth/callback"  # never called: the simulator consents at once
+
+
+def tenant_env(key: SystemKey, env: Mapping[str, str], base: str) -> dict[str, str]:
+    """The environment as the single-tenant config readers expect it: ``TALKQA_X_TARGET_URL`` read as
+    ``TALKQA_X_URL`` for the ``target`` tenant."""
+    prefix = key.env_prefix
+    if prefix == base:
+        return dict(env)
+    return {base + k[len(prefix):]: v for k, v in env.items() if k.startswith(prefix)}
+
+
+class _Session(SystemSession):
+    def __init__(self, endpoints: Endpoints, clock: Clock, seed: int) -> None:
+        self.connections = Connections(endpoints, clock=clock, seed=seed)
+
+    def connector(self, entity: str) -> ResourceConnector:
+        return connector_for("exact", entity, self.connections.endpoints, connections=self.connections)
+
+    def close(self) -> None:
+        self.connections.close()
+
+
+class _Handle(SimulatorHandle):
+    """One Exact simulator per tenant, started on first use."""
+
+    def __init__(self, clock: Clock, rate_limits: bool) -> None:
+        self.clock = clock
+        self.rate_limits = rate_limits
+        self._sims: dict[str, Any] = {}
+
+    def _sim(self, tenant: str) -> Any:
+        from talkqa.simulators.exact import ExactKeys, ExactSettings, ExactSimulator
+
+        if tenant not in self._sims:
+            keys = ExactKeys(f"sim-{secrets.token_hex(8)}", f"sim-secret-{secrets.token_hex(12)}", REDIRECT_URI,
+                             100000 + secrets.randbelow(900000))
+            sim = ExactSimulator(keys, settings=ExactSettings(rate_limits=self.rate_limits), clock=self.clock)
+            sim.start()
+            self._sims[tenant] = sim
+        return self._sims[tenant]
+
+    def config(self, key: SystemKey) -> ExactConfig:
+        sim = self._sim(key.tenant)
+        refresh = sim.issue_refresh_token()
+        sim.age_tokens(sim.settings.access_token_lifetime)  # as after a stored grant: the first refresh works
+        info = {"exact": {"url": sim.url}, "credentials": {"exact": {
+            "client_id": sim.keys.client_id, "client_secret": sim.keys.client_secret,
+            "redirect_uri": sim.keys.redirect_uri, "refresh_token": refresh}}}
+        ex = Endpoints.from_simulators(info, token_store=None).exact
+        assert ex is not None
+        return dataclasses.replace(ex, division=None, rate_limits=self.rate_limits)
+
+    def command_config(self, config: ExactConfig) -> ExactConfig:
+        """An external sync is another OAuth client session: its own grant, so the two rotating
+        refresh-token chains do not revoke each other."""
+        sim = next((s for s in self._sims.values() if s.url == config.url), None)
+        if sim is None:
+            return config
+        refresh = sim.issue_refresh_token()
+        sim.age_tokens(sim.settings.access_token_lifetime, refresh)
+        return dataclasses.replace(config, refresh_token=Secret(refresh))
+
+    def reset(self) -> None:
+        for sim in self._sims.values():
+            sim.admin.reset()
+
+    def stop(self) -> None:
+        for sim in self._sims.values():
+            sim.stop()
+        self._sims.clear()
+
+    def simulator(self, tenant: str = "") -> Any:
+        return self._sim(tenant)
+
+
+class ExactPlugin(SystemPlugin):
+    slug = "exact"
+    title = "Exact Online"
+
+    def entities(self) -> Mapping[str, Mapping[str, FieldSpec]]:
+        return {"Contacts": EXACT_CONTACT_FIELDS}
+
+    def config_from_env(self, key: SystemKey, env: Mapping[str, str]) -> ExactConfig | None:
+        return Endpoints.from_env(tenant_env(key, env, "TALKQA_EXACT_")).exact
+
+    def replay_config(self, key: SystemKey) -> ExactConfig:
+        info = {"exact": {"url": "http://exact.talkqa.invalid"}, "credentials": {"exact": {
+            "client_id": "replay", "client_secret": "replay", "refresh_token": "replay",
+            "redirect_uri": "http://localhost/replay"}}}
+        ex = Endpoints.from_simulators(info, token_store=None).exact
+        assert ex is not None
+        return dataclasses.replace(ex, division=None)
+
+    def command_env(self, key: SystemKey, config: ExactConfig, state_dir: Path | None = None) -> dict[str, str]:
+        p = key.env_prefix
+        env = {p + "URL": config.url, p + "CLIENT_ID": config.client_id,
+               p + "CLIENT_SECRET": config.client_secret.reveal()}
+        if config.refresh_token is not None:
+            env[p + "REFRESH_TOKEN"] = config.refresh_token.reveal()
+        if state_dir is not None:  # the rotated refresh token must outlive one run of the command
+            env[p + "TOKEN_STORE"] = str(state_dir / f"{key.slug}{'-' + key.tenant if key.tenant else ''}-token.json")
+        return env
+
+    def start_simulator(self, *, clock: Clock, rate_limits: bool, documents: Iterable[Any] = ()) -> _Handle:
+        return _Handle(clock, rate_limits)
+
+    def open(self, key: SystemKey, config: ExactConfig, *, clock: Clock, seed: int = 0) -> SystemSession:
+        return _Session(Endpoints(exact=config), clock, seed)
+
+    def wire_forms(self, connector: ResourceConnector, path: str, value: Any) -> list[Any]:
+        forms = super().wire_forms(connector, path, value)
+        spec = connector.fields.get(path)
+        if spec is not None and spec.kind == "date" and value is not None:
+            forms += [codec.encode(value) for codec in (ISO_DATE, EXACT_DATE, EXACT_DATE_MS)]
+        return forms
+
+
+plugin = ExactPlugin()

@@ -1,0 +1,426 @@
+"""The generic simulator: a JSON/HTTP API for any (system, entity) the documents name.
+
+One :class:`GenericStore` holds every tenant of every generic system of a run; each tenant is
+independent (the two sides of a same-system document are two tenants). It is served in process
+(an httpx transport: fast, and recorded by vcrpy like any other transport) and, when an external
+process needs it, over HTTP on 127.0.0.1 (uvicorn), both from the same store.
+
+Routes, under a tenant's base URL ``/<slug>/<tenant>`` (the profile can rename everything):
+
+* ``GET    <entity path>``          list: ``?updated_after=`` (strictly after), ``?<ref field>=``,
+                                     paging by cursor, page, offset or next link, ``?limit=``
+* ``POST   <entity path>``          create (201, the record with its id)
+* ``GET    <entity path>/<id>``     one record
+* ``PATCH  <entity path>/<id>``     merge the given fields (nested objects merge; lists replace)
+* ``POST   <token path>``           OAuth2 token endpoint (client credentials or refresh token)
+* ``POST   /_admin/reset``          forget everything (tests)
+
+Every write is validated against the schema: unknown fields, wrong JSON types, read-only fields
+and missing required fields are 400 with a message naming the field.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+import secrets
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+import httpx
+
+from talkqa.clock import Clock
+from talkqa.connectors.base import FieldSpec
+from talkqa.connectors.codecs import get_path, set_path
+from talkqa.systems.generic.profile import DEFAULT, Profile
+from talkqa.systems.generic.schema import EntitySchema, Schema
+
+ORIGIN = "http://generic.talkqa.local"  # the in-process origin (never resolved: the transport answers)
+ADMIN_PREFIX = "/_admin"
+_JSON_TYPES = {
+    "string": (str,),
+    "integer": (int,),
+    "float": (int, float),
+    "boolean": (bool,),
+    "list": (list,),
+}
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass
+class Credentials:
+    token: str
+    client_id: str
+    client_secret: str
+    refresh_token: str
+    api_key: str
+
+    @classmethod
+    def fresh(cls) -> Credentials:
+        return cls(
+            token=f"gen-token-{secrets.token_hex(8)}",
+            client_id=f"gen-client-{secrets.token_hex(4)}",
+            client_secret=f"gen-secret-{secrets.token_hex(8)}",
+            refresh_token=f"gen-refresh-{secrets.token_hex(8)}",
+            api_key=f"gen-key-{secrets.token_hex(8)}",
+        )
+
+
+@dataclass
+class _Entity:
+    schema: EntitySchema
+    profile: Profile
+    wire: dict[str, FieldSpec]  # wire path -> spec
+    id_field: str
+    required: tuple[str, ...]
+
+    def wire_of(self, canonical: str) -> str:
+        return self.profile.wire_name(canonical)
+
+
+@dataclass
+class _Tenant:
+    credentials: Credentials
+    records: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)  # entity path -> id -> wire
+    next_id: int = 1
+    tokens: set[str] = field(default_factory=set)
+    refresh_tokens: set[str] = field(default_factory=set)
+
+
+class GenericStore:
+    """Every generic tenant's records; answers httpx requests."""
+
+    def __init__(self, schema: Schema, profiles: Mapping[str, Profile], clock: Clock) -> None:
+        self.schema = schema
+        self.profiles = dict(profiles)
+        self.clock = clock
+        self.lock = threading.RLock()
+        self._tenants: dict[tuple[str, str], _Tenant] = {}
+        self._entities: dict[tuple[str, str], _Entity] = {}  # (slug, entity path) -> entity
+        self._last_stamp = datetime(1970, 1, 1, tzinfo=UTC)
+        self._credentials: dict[tuple[str, str], Credentials] = {}
+        self.requests = 0
+        for entity in schema:
+            self.add_entity(entity)
+
+    # -- set-up ------------------------------------------------------------------------------------
+    def profile(self, slug: str) -> Profile:
+        return self.profiles.get(slug, DEFAULT)
+
+    def add_entity(self, entity: EntitySchema) -> _Entity:
+        profile = self.profile(entity.slug)
+        path = profile.entity_path(entity.entity)
+        known = self._entities.get((entity.slug, path))
+        if known is not None:
+            return known
+        id_field = profile.id_field or entity.id_path
+        wire = {profile.wire_name(p): spec for p, spec in entity.fields.items() if p != entity.id_path}
+        required = tuple(profile.wire_name(p) for p in profile.required_for(entity.entity)) + tuple(
+            profile.wire_name(p) for p, s in entity.fields.items() if s.required_on_create
+        )
+        made = _Entity(entity, profile, wire, id_field, required)
+        self._entities[(entity.slug, path)] = made
+        return made
+
+    def credentials(self, slug: str, tenant: str) -> Credentials:
+        with self.lock:
+            return self._tenant(slug, tenant).credentials
+
+    def base_url(self, slug: str, tenant: str, origin: str = ORIGIN) -> str:
+        return f"{origin}/{slug}/{tenant or 'main'}"
+
+    def _tenant(self, slug: str, tenant: str) -> _Tenant:
+        key = (slug, tenant or "main")
+        found = self._tenants.get(key)
+        if found is None:
+            creds = self._credentials.setdefault(key, Credentials.fresh())
+            found = self._tenants[key] = _Tenant(creds)
+            found.tokens.add(creds.token)
+            found.refresh_tokens.add(creds.refresh_token)
+        return found
+
+    def reset(self) -> None:
+        """Forget every record and issued token; keep each tenant's long-lived credentials."""
+        with self.lock:
+            self._tenants.clear()
+
+    # -- requests ------------------------------------------------------------------------------------
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        """Answer one request (the in-process transport and the HTTP server both come here)."""
+        self.requests += 1
+        path = request.url.path
+        try:
+            if path.startswith(ADMIN_PREFIX + "/"):
+                return self._admin(request, path[len(ADMIN_PREFIX):])
+            parts = path.strip("/").split("/", 2)
+            if len(parts) < 3:
+                raise ApiError(404, f"no resource at {path}")
+            slug, tenant_name, rest = parts[0], parts[1], "/" + parts[2]
+            with self.lock:
+                tenant = self._tenant(slug, tenant_name)
+                profile = self.profile(slug)
+                if request.method == "POST" and profile.auth_type.startswith("oauth2") and \
+                        rest == "/" + (profile.token_url or "oauth/token").lstrip("/"):
+                    return _json(200, self._token(tenant, request))
+                self._authorize(tenant, profile, request)
+                return self._route(slug, tenant, request, rest)
+        except ApiError as exc:
+            return _json(exc.status, {"error": str(exc)})
+
+    def _admin(self, request: httpx.Request, path: str) -> httpx.Response:
+        if (request.method, path) == ("POST", "/reset"):
+            self.reset()
+            return _json(200, {"ok": True})
+        raise ApiError(404, f"no admin route {request.method} {path}")
+
+    def _authorize(self, tenant: _Tenant, profile: Profile, request: httpx.Request) -> None:
+        if profile.auth_type == "none":
+            return
+        if profile.auth_type == "api_key":
+            if request.headers.get(profile.auth_header) != tenant.credentials.api_key:
+                raise ApiError(401, f"missing or wrong {profile.auth_header}")
+            return
+        header = request.headers.get("authorization", "")
+        token = header[7:] if header.lower().startswith("bearer ") else ""
+        if token not in tenant.tokens:
+            raise ApiError(401, "missing, expired or unknown bearer token")
+
+    def _token(self, tenant: _Tenant, request: httpx.Request) -> dict[str, Any]:
+        form = dict(parse_qsl(request.content.decode("utf-8", "replace")))
+        grant = form.get("grant_type")
+        creds = tenant.credentials
+        if grant == "client_credentials":
+            if (form.get("client_id"), form.get("client_secret")) != (creds.client_id, creds.client_secret):
+                raise ApiError(401, "invalid client")
+            token = f"gen-token-{secrets.token_hex(8)}"
+            tenant.tokens.add(token)
+            return {"access_token": token, "token_type": "bearer", "expires_in": 3600}
+        if grant == "refresh_token":
+            old = form.get("refresh_token", "")
+            if old not in tenant.refresh_tokens:
+                raise ApiError(400, "invalid_grant: unknown or already used refresh token")
+            tenant.refresh_tokens.discard(old)  # rotation: a refresh token works once
+            token, refresh = f"gen-token-{secrets.token_hex(8)}", f"gen-refresh-{secrets.token_hex(8)}"
+            tenant.tokens.add(token)
+            tenant.refresh_tokens.add(refresh)
+            return {"access_token": token, "refresh_token": refresh, "token_type": "bearer", "expires_in": 3600}
+        raise ApiError(400, "unsupported_grant_type")
+
+    def _entity_for(self, slug: str, rest: str) -> tuple[_Entity, str, str | None]:
+        best: tuple[_Entity, str] | None = None
+        for (s, path), entity in self._entities.items():
+            inside = rest == path or rest.startswith(path + "/")
+            if s == slug and inside and (best is None or len(path) > len(best[1])):
+                best = (entity, path)
+        if best is None:
+            raise ApiError(404, f"no entity at {rest}")
+        entity, path = best
+        tail = rest[len(path):].strip("/")
+        return entity, path, (tail or None)
+
+    def _route(self, slug: str, tenant: _Tenant, request: httpx.Request, rest: str) -> httpx.Response:
+        entity, path, record_id = self._entity_for(slug, rest)
+        table = tenant.records.setdefault(path, {})
+        method = request.method
+        if record_id is None:
+            if method == "GET":
+                return _json(200, self._list(entity, table, request))
+            if method == "POST":
+                record = self._create(entity, tenant, table, _body(request))
+                return _json(201, self._single(entity, record))
+            raise ApiError(405, f"method {method} not allowed on a collection")
+        if record_id not in table:
+            raise ApiError(404, f"no {entity.schema.entity} with id {record_id}")
+        if method == "GET":
+            return _json(200, self._single(entity, table[record_id]))
+        if method in ("PATCH", "PUT"):
+            record = table[record_id]
+            self._write(entity, record, _body(request), create=False)
+            record[entity.profile.modified_field] = self._stamp()
+            return _json(200, self._single(entity, record))
+        raise ApiError(405, f"method {method} not allowed on a record")
+
+    def _single(self, entity: _Entity, record: dict[str, Any]) -> Any:
+        out = copy.deepcopy(record)
+        env = entity.profile.single_envelope
+        return set_path({}, env, out) if env else out
+
+    def _stamp(self) -> str:
+        now = datetime.fromtimestamp(self.clock.now(), UTC)
+        if now <= self._last_stamp:
+            now = self._last_stamp + timedelta(microseconds=1)
+        self._last_stamp = now
+        return now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+    def _create(self, entity: _Entity, tenant: _Tenant, table: dict[str, Any], body: Any) -> dict[str, Any]:
+        if not isinstance(body, dict):
+            raise ApiError(400, "the body must be a JSON object")
+        record: dict[str, Any] = {}
+        self._write(entity, record, body, create=True)
+        missing = [p for p in entity.required if get_path(record, p) in (None, "")]
+        if missing:
+            raise ApiError(400, f"{entity.schema.entity}: required field(s) missing: {', '.join(missing)}")
+        number = tenant.next_id
+        tenant.next_id += 1
+        id_spec = entity.schema.fields.get(entity.schema.id_path)
+        record[entity.id_field] = number if id_spec is not None and id_spec.kind == "integer" else str(number)
+        record[entity.profile.modified_field] = self._stamp()
+        table[str(number)] = record
+        return record
+
+    def _write(self, entity: _Entity, record: dict[str, Any], body: Any, *, create: bool) -> None:
+        if not isinstance(body, dict):
+            raise ApiError(400, "the body must be a JSON object")
+        profile = entity.profile
+        for key in (entity.id_field, profile.modified_field):
+            if key in body:
+                raise ApiError(400, f"{entity.schema.entity}.{key} is read-only")
+        ref = body.get(profile.ref_field)
+        if ref is not None:
+            if not isinstance(ref, str):
+                raise ApiError(400, f"{profile.ref_field} must be a string")
+            record[profile.ref_field] = ref
+        for path, value in _leaves(body, "", set(profile.lists)):
+            if path == profile.ref_field:
+                continue
+            spec = entity.wire.get(path)
+            if spec is None:
+                raise ApiError(400, f"{entity.schema.entity} has no field {path!r}")
+            if spec.read_only:
+                raise ApiError(400, f"{entity.schema.entity}.{path} is read-only")
+            _check_type(entity.schema.entity, path, spec, value)
+        _merge(record, body, set(profile.lists), "")
+
+    def _list(self, entity: _Entity, table: dict[str, dict[str, Any]], request: httpx.Request) -> Any:
+        profile = entity.profile
+        query = dict(request.url.params)
+        rows = sorted(table.values(), key=lambda r: (r[profile.modified_field], str(r[entity.id_field])))
+        since = query.get(profile.since_param) if profile.since_param else None
+        if since:
+            rows = [r for r in rows if r[profile.modified_field] > since]
+        if profile.ref_filter_param and profile.ref_filter_param in query:
+            wanted = query[profile.ref_filter_param]
+            rows = [r for r in rows if r.get(profile.ref_field) == wanted]
+        try:
+            size = max(1, min(int(query.get(profile.size_param, profile.page_size)), profile.page_size))
+            start = 0
+            if profile.paging == "page":
+                start = (max(1, int(query.get(profile.page_param, 1))) - 1) * size
+            elif profile.paging == "offset":
+                start = max(0, int(query.get(profile.offset_param, 0)))
+            elif profile.cursor_param in query:
+                start = int(base64.urlsafe_b64decode(query[profile.cursor_param].encode()).decode())
+        except (TypeError, ValueError) as exc:
+            raise ApiError(400, f"bad paging parameter: {exc}") from None
+        if profile.paging == "none":
+            size = max(1, len(rows))
+        page = [copy.deepcopy(r) for r in rows[start:start + size]]
+        more = start + size < len(rows)
+        if not profile.envelope:
+            return page
+        body = set_path({}, profile.envelope, page)
+        if profile.paging in ("cursor", "next_link"):
+            cursor = base64.urlsafe_b64encode(str(start + size).encode()).decode() if more else None
+            if profile.paging == "cursor":
+                set_path(body, profile.next_cursor_path, cursor)
+            else:
+                params = {**query, profile.cursor_param: cursor}
+                link = f"{request.url.copy_with(query=None)}?{urlencode(params)}" if more else None
+                set_path(body, profile.next_link_path, link)
+        return body
+
+
+def _body(request: httpx.Request) -> Any:
+    try:
+        return json.loads(request.content or b"null")
+    except ValueError:
+        raise ApiError(400, "the body is not JSON") from None
+
+
+def _json(status: int, body: Any) -> httpx.Response:
+    return httpx.Response(status, json=body)
+
+
+def _leaves(value: Any, prefix: str, lists: set[str]) -> Iterable[tuple[str, Any]]:
+    if isinstance(value, dict):
+        for key, child in value.items():
+            path = f"{prefix}{key}"
+            if isinstance(child, dict):
+                yield from _leaves(child, path + ".", lists)
+            elif isinstance(child, list) and path in lists:
+                for item in child:
+                    if isinstance(item, dict):
+                        yield from _leaves(item, path + ".", lists)
+                    else:
+                        yield path, item
+            else:
+                yield path, child
+
+
+def _check_type(entity: str, path: str, spec: FieldSpec, value: Any) -> None:
+    if value is None:
+        if not spec.nullable:
+            raise ApiError(400, f"{entity}.{path} cannot be null")
+        return
+    allowed = _JSON_TYPES.get(spec.kind)
+    if allowed is None:
+        return  # any
+    if spec.kind in ("integer", "float") and isinstance(value, bool):
+        raise ApiError(400, f"{entity}.{path} must be a number, not {value!r}")
+    if not isinstance(value, allowed):
+        raise ApiError(400, f"{entity}.{path} must be {spec.kind}, not {type(value).__name__}")
+    if spec.max_length is not None and isinstance(value, str) and len(value) > spec.max_length:
+        raise ApiError(400, f"{entity}.{path} is longer than {spec.max_length} characters")
+
+
+def _merge(into: dict[str, Any], changes: dict[str, Any], lists: set[str], prefix: str) -> None:
+    for key, value in changes.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict) and path not in lists:
+            child = into.get(key)
+            if not isinstance(child, dict):
+                child = into[key] = {}
+            _merge(child, value, lists, path + ".")
+        else:
+            into[key] = copy.deepcopy(value)
+
+
+class StoreTransport(httpx.MockTransport):
+    """The store as an httpx transport (in process; vcrpy records and replays it like any other)."""
+
+    def __init__(self, store: GenericStore) -> None:
+        super().__init__(store.handle)
+
+
+def asgi_app(store: GenericStore) -> Any:
+    """The store as an ASGI app, for serving it over HTTP to another process."""
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        query = scope.get("query_string", b"").decode()
+        url = f"http://{scope.get('server', ('127.0.0.1', 0))[0]}:{scope.get('server', ('', 0))[1]}{scope['path']}"
+        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope.get("headers", [])]
+        request = httpx.Request(scope["method"], url + (f"?{query}" if query else ""), headers=headers, content=body)
+        response = store.handle(request)
+        await send({"type": "http.response.start", "status": response.status_code,
+                    "headers": [(b"content-type", b"application/json")]})
+        await send({"type": "http.response.body", "body": response.content})
+
+    return app

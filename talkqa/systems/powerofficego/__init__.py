@@ -1,0 +1,137 @@
+"""PowerOffice Go (slug ``powerofficego``): v1 contact persons and v2 suppliers.
+
+Everything PowerOffice-specific that talkqa knows is reached from here: the connectors
+(:mod:`talkqa.connectors.poweroffice`), field specs, the simulator, ``TALKQA_POWEROFFICE_*``
+configuration, the parent a v1 contact person needs, replay settings and wire date forms.
+Entities other than these are served by the generic system.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from talkqa.clock import Clock
+from talkqa.connectors.base import FieldSpec, ResourceConnector
+from talkqa.connectors.codecs import ISO_DATE, PO_V1_DATE
+from talkqa.connectors.config import Endpoints, PowerOfficeConfig
+from talkqa.connectors.registry import Connections, connector_for
+from talkqa.simulators.fields import POWEROFFICE_CONTACTPERSON_FIELDS, POWEROFFICE_SUPPLIER_FIELDS
+from talkqa.systems.base import SimulatorHandle, SystemKey, SystemPlugin, SystemSession
+from talkqa.systems.exact import tenant_env
+
+
+class _Session(SystemSession):
+    def __init__(self, endpoints: Endpoints, clock: Clock, seed: int) -> None:
+        self.connections = Connections(endpoints, clock=clock, seed=seed)
+
+    def connector(self, entity: str) -> ResourceConnector:
+        return connector_for("powerofficego", entity, self.connections.endpoints, connections=self.connections)
+
+    def close(self) -> None:
+        self.connections.close()
+
+
+class _Handle(SimulatorHandle):
+    """One PowerOffice Go simulator per tenant, started on first use."""
+
+    def __init__(self, clock: Clock, rate_limits: bool) -> None:
+        self.clock = clock
+        self.rate_limits = rate_limits
+        self._sims: dict[str, Any] = {}
+
+    def _sim(self, tenant: str) -> Any:
+        from talkqa.simulators.poweroffice import PowerOfficeKeys, PowerOfficeSettings, PowerOfficeSimulator
+
+        if tenant not in self._sims:
+            keys = PowerOfficeKeys(f"sim-app-{secrets.token_hex(8)}", f"sim-client-{secrets.token_hex(8)}",
+                                   f"sim-sub-{secrets.token_hex(8)}")
+            sim = PowerOfficeSimulator(keys, settings=PowerOfficeSettings(rate_limits=self.rate_limits),
+                                       clock=self.clock)
+            sim.start()
+            self._sims[tenant] = sim
+        return self._sims[tenant]
+
+    def config(self, key: SystemKey) -> PowerOfficeConfig:
+        sim = self._sim(key.tenant)
+        info = {"poweroffice": {"url": sim.url}, "credentials": {"poweroffice": {
+            "application_key": sim.keys.application_key, "client_key": sim.keys.client_key,
+            "subscription_key": sim.keys.subscription_key}}}
+        po = Endpoints.from_simulators(info, token_store=None, rate_limits=self.rate_limits).poweroffice
+        assert po is not None
+        return po
+
+    def reset(self) -> None:
+        for sim in self._sims.values():
+            sim.admin.reset()
+
+    def stop(self) -> None:
+        for sim in self._sims.values():
+            sim.stop()
+        self._sims.clear()
+
+    def simulator(self, tenant: str = "") -> Any:
+        return self._sim(tenant)
+
+
+class PowerOfficePlugin(SystemPlugin):
+    slug = "powerofficego"
+    title = "PowerOffice Go"
+
+    def entities(self) -> Mapping[str, Mapping[str, FieldSpec]]:
+        return {
+            "Contactperson": POWEROFFICE_CONTACTPERSON_FIELDS,
+            "Suppliers person": POWEROFFICE_SUPPLIER_FIELDS,
+            "Suppliers (human data)": POWEROFFICE_SUPPLIER_FIELDS,
+        }
+
+    def config_from_env(self, key: SystemKey, env: Mapping[str, str]) -> PowerOfficeConfig | None:
+        return Endpoints.from_env(tenant_env(key, env, "TALKQA_POWEROFFICE_")).poweroffice
+
+    def replay_config(self, key: SystemKey) -> PowerOfficeConfig:
+        info = {"poweroffice": {"url": "http://poweroffice.talkqa.invalid"}, "credentials": {"poweroffice": {
+            "application_key": "replay", "client_key": "replay", "subscription_key": "replay"}}}
+        po = Endpoints.from_simulators(info, token_store=None).poweroffice
+        assert po is not None
+        return po
+
+    def command_env(self, key: SystemKey, config: PowerOfficeConfig, state_dir: Path | None = None) -> dict[str, str]:
+        p = key.env_prefix if key.tenant else "TALKQA_POWEROFFICE_"
+        env = {p + "V1_URL": config.v1_url, p + "V2_URL": config.v2_url, p + "TOKEN_URL": config.token_url,
+               p + "APP_KEY": config.app_key.reveal(), p + "CLIENT_KEY": config.client_key.reveal()}
+        if config.subscription_key is not None:
+            env[p + "SUBSCRIPTION_KEY"] = config.subscription_key.reveal()
+        if config.v1_parent:
+            env[p + "V1_PARENT"] = config.v1_parent
+        return env
+
+    def start_simulator(self, *, clock: Clock, rate_limits: bool, documents: Iterable[Any] = ()) -> _Handle:
+        return _Handle(clock, rate_limits)
+
+    def open(self, key: SystemKey, config: PowerOfficeConfig, *, clock: Clock, seed: int = 0) -> SystemSession:
+        return _Session(Endpoints(poweroffice=config), clock, seed)
+
+    def prepare(self, key: SystemKey, config: PowerOfficeConfig, admin: httpx.Client) -> PowerOfficeConfig:
+        """v1 contact persons are children of a customer or supplier: seed a parent customer through
+        the simulator's admin route (over HTTP, so a cassette records it and a replay gets its id)."""
+        if config.v1_parent:
+            return config
+        base = config.token_url.rsplit("/OAuth/", 1)[0]
+        reply = admin.post(f"{base}/_admin/seed/customers", json={"name": "talkqa parent customer"})
+        reply.raise_for_status()
+        return dataclasses.replace(config, v1_parent=f"Customer:{reply.json()['id']}")
+
+    def wire_forms(self, connector: ResourceConnector, path: str, value: Any) -> list[Any]:
+        forms = super().wire_forms(connector, path, value)
+        spec = connector.fields.get(path)
+        if spec is not None and spec.kind == "date" and value is not None:
+            forms += [codec.encode(value) for codec in (ISO_DATE, PO_V1_DATE)]
+        return forms
+
+
+plugin = PowerOfficePlugin()
