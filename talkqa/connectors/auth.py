@@ -56,8 +56,8 @@ class PowerOfficeAuth:
         self._expires_at = 0.0
         self._lock = threading.RLock()
         self.tokens_fetched = 0
-        for s in (app_key, client_key, subscription_key):
-            client.redact.add(s)
+        for s in (app_key, client_key, subscription_key, self._basic()):
+            client.redact.add(s)  # the Redactor also registers each value process-wide (KNOWN_SECRETS)
 
     def __repr__(self) -> str:
         return f"PowerOfficeAuth(token_url={self.token_url!r}, token={'***' if self._token else None})"
@@ -78,8 +78,11 @@ class PowerOfficeAuth:
         with self._lock:
             self._token = None
 
+    def _basic(self) -> str:
+        return base64.b64encode(f"{self._app_key.reveal()}:{self._client_key.reveal()}".encode()).decode()
+
     def _fetch(self) -> None:
-        basic = base64.b64encode(f"{self._app_key.reveal()}:{self._client_key.reveal()}".encode()).decode()
+        basic = self._basic()
         try:
             resp = self.client.request(
                 "POST", self.token_url, data={"grant_type": "client_credentials"},
@@ -298,6 +301,7 @@ class ExactAuth:
 
     def authorize_with_code(self, code: str, redirect_uri: str) -> None:
         """First consent: trade an authorization code (valid 3 minutes) for the first token pair."""
+        self.client.redact.add(code)
         with self._lock:
             self._grant({"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri})
 
