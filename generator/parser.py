@@ -11,7 +11,9 @@ never silently dropped. Input that cannot be a dataflow document raises
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,9 +34,9 @@ from generator.model import (
     SystemRef,
     normalise_type,
 )
-from generator.rst import parse_rst
+from generator.rst import NestingTooDeep, parse_rst
 
-#: Documents larger than this are refused before docutils sees them (real ones are < 0.5 MB).
+#: Documents larger than this are refused before docutils sees them (real ones are < 0.1 MB).
 MAX_BYTES = 5 * 1024 * 1024
 
 _FILE_NAME = re.compile(r"^(?P<a>[a-z0-9]+)-(?P<b>[a-z0-9]+)$")
@@ -70,20 +72,76 @@ def decode(data: bytes, path: str) -> str:
     return text
 
 
+def _kind(mode: int) -> str:
+    for test, name in ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def read_document(path: str | Path, limit: int = MAX_BYTES) -> bytes:
+    """The bytes of the document at ``path``: a regular file of at most ``limit`` bytes.
+
+    Never blocks and never reads more than ``limit + 1`` bytes: a FIFO, a device (``/dev/zero``),
+    a socket or a folder is refused from ``fstat`` of the opened file, and a file that grows past
+    the limit while it is read is refused too. Raises SpecError (line 1) for all of these and for
+    a file that cannot be opened (missing, a symlink loop, no permission).
+    """
+    name = str(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise SpecError(name, 1, f"cannot read: {exc.strerror or exc}") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise SpecError(name, 1, f"not a document: {_kind(info.st_mode)}, not a regular file")
+        if info.st_size > limit:
+            raise SpecError(name, 1, f"file too large ({info.st_size:,} bytes; the limit is {limit:,})")
+        chunks: list[bytes] = []
+        size = 0
+        while size <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > limit:
+            raise SpecError(name, 1, f"file too large (more than {limit:,} bytes; the limit is {limit:,})")
+        return b"".join(chunks)
+    except OSError as exc:
+        raise SpecError(name, 1, f"cannot read: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+
+
 def parse_file(path: str | Path) -> Document:
-    """Parse the document at ``path`` (raises SpecError for bad input, OSError if unreadable)."""
-    p = Path(path)
-    size = p.stat().st_size
-    if size > MAX_BYTES:
-        raise SpecError(str(path), 1, f"file too large ({size:,} bytes; the limit is {MAX_BYTES:,})")
-    return parse_text(decode(p.read_bytes(), str(path)), str(path))
+    """Parse the document at ``path``; raises SpecError for bad input and for a file that cannot be
+    read as a document (see :func:`read_document`)."""
+    return parse_text(decode(read_document(path), str(path)), str(path))
 
 
 def parse_text(text: str, path: str = "<string>") -> Document:
-    """Parse document ``text``; ``path`` names it in messages and supplies the system slugs."""
+    """Parse document ``text``; ``path`` names it in messages and supplies the system slugs.
+
+    Every failure is a SpecError: blocks nested too deeply (with their line), and, as a last
+    resort, an unexpected exception in the reader, reported as an internal error on line 1 so
+    that one document never aborts a command that reads many.
+    """
     text = text.removeprefix("\ufeff")
-    tree, warnings = parse_rst(text, path)
-    return _Reader(path, text, tree, warnings).read()
+    try:
+        tree, warnings = parse_rst(text, path)
+        return _Reader(path, text, tree, warnings).read()
+    except SpecError:
+        raise
+    except NestingTooDeep as exc:
+        raise SpecError(path, exc.line, f"malformed reStructuredText: {exc}") from None
+    except RecursionError:
+        raise SpecError(path, 1, "malformed reStructuredText: nested too deeply to read") from None
+    except Exception as exc:  # a bug, but one document's: report it as that document's error
+        raise SpecError(path, 1, f"internal error reading the document ({type(exc).__name__}: {exc}); "
+                        "please report it with the document") from None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -393,6 +451,7 @@ class _Reader:
 
     def _table(self, b: _FlowBuilder, table: nodes.table) -> None:
         table_line = _first_line(table) or b.line
+        self._check_table_shape(table, table_line)
         tgroup = next(iter(table.findall(nodes.tgroup)))
         cols = int(tgroup["cols"])
         kind = b.expect_table
@@ -421,6 +480,22 @@ class _Reader:
                     b.match.append(MatchRule(source=cells[0], target=cells[1], line=row_line))
                 else:
                     b.mappings.append(self._mapping(cells, row_line))
+
+    def _check_table_shape(self, table: nodes.table, table_line: int) -> None:
+        """Refuse what the model cannot hold: a table inside a cell, a spanned cell, a ragged row."""
+        for inner in table.findall(nodes.table, include_self=False):
+            raise self.fail(_first_line(inner) or table_line, "a table inside a table cell")
+        tgroups = [c for c in table.children if isinstance(c, nodes.tgroup)]
+        if len(tgroups) != 1:
+            raise self.fail(table_line, f"a table with {len(tgroups)} column groups; expected 1")
+        cols = int(tgroups[0].get("cols", 0))
+        for row in tgroups[0].findall(nodes.row):
+            row_line = _first_line(row) or table_line
+            entries = [e for e in row.children if isinstance(e, nodes.entry)]
+            if any(e.get("morecols") or e.get("morerows") for e in entries):
+                raise self.fail(row_line, "a table cell spans several columns or rows; each row needs its own cells")
+            if len(entries) != cols:
+                raise self.fail(row_line, f"a table row with {len(entries)} cells; the table has {cols} columns")
 
     def _mapping(self, cells: list[str], line: int) -> Mapping:
         source, target, raw_type = cells

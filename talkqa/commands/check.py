@@ -9,28 +9,20 @@ from pathlib import Path
 
 import click
 
-from generator.errors import SpecError
-from generator.suite_files import plan_suite, write_plan
-from talkqa.commands.documents import expand, report_error
+from talkqa.commands.documents import report_error
 
 
 def _generate(paths: tuple[str, ...], out_dir: str, frozen: bool) -> list[Path]:
-    """Generate (or, frozen, verify) the modules of ``paths``; the module paths to run."""
-    try:
-        plan = plan_suite(expand(paths), out_dir)
-    except SpecError as exc:
-        report_error(str(exc))
-        raise SystemExit(2) from None
-    if frozen:
-        problems = plan.problems()
-        if problems:
-            for line in problems:
-                report_error(line)
-            report_error("the generated suite is stale: run `talkqa generate` (or drop --frozen)")
-            raise SystemExit(1)
-    else:
-        write_plan(plan)
-    return sorted(p for p in plan.files if p.name.startswith("test_"))
+    """Generate (or, frozen, verify) the modules of ``paths``; the module paths to run.
+
+    Only the documents given: each bad one is reported (and makes the command exit 2 in the end,
+    see :mod:`talkqa.cli`), the good ones are generated and run; the command's output files
+    (--html, --junit) are checked first, so a bad one cannot lose a run's checklist; never an
+    empty list (pytest would collect the current folder).
+    """
+    from talkqa.commands.suite import generate_modules
+
+    return generate_modules(paths, out_dir, frozen)
 
 
 def _pytest(modules: list[Path], extra: list[str]) -> int:

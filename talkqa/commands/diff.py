@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import click
@@ -21,7 +22,8 @@ from generator.diff import (
 )
 from generator.errors import SpecError
 from generator.model import Document
-from talkqa.commands.documents import expand, read_documents, report_error
+from generator.parser import parse_file, read_document
+from talkqa.commands.documents import collect, report_bad_input
 
 
 class _Failed(Exception):
@@ -29,34 +31,43 @@ class _Failed(Exception):
 
 
 def _read(path: Path) -> Document:
-    (item,) = read_documents([str(path)])
-    if isinstance(item, SpecError):
-        report_error(str(item))
-        raise _Failed(str(path))
-    return item
+    try:
+        return parse_file(path)
+    except SpecError as exc:
+        report_bad_input(exc)
+        raise _Failed(str(path)) from None
 
 
 def _title_line(doc: Document) -> int | None:
     """The line of the document title (the model keeps none): the first line that reads as it."""
     try:
-        lines = Path(doc.path).read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
+        lines = read_document(doc.path).decode("utf-8", errors="replace").splitlines()
+    except SpecError:
         return None
     return next((n for n, ln in enumerate(lines, 1) if w.normalise_space(ln) == doc.title), None)
+
+
+def _folder(folder: Path) -> dict[str, Path] | None:
+    """The documents of ``folder`` by file name (None when it has none: reported)."""
+    inputs = collect([str(folder)])
+    for error in inputs.errors:
+        report_bad_input(error)
+    return None if inputs.errors else {p.name: p for p in inputs.files}
 
 
 def _pairs(old: Path, new: Path) -> list[tuple[str, Path | None, Path | None]]:
     """(name, old file, new file): one pair for two files, pairs by file name for two folders."""
     for p in (old, new):
-        if not p.exists():
+        if not os.path.lexists(p):
             raise SpecError(str(p), 1, "cannot read: no such file or folder")
     if old.is_dir() != new.is_dir():
         folder, other = (old, new) if old.is_dir() else (new, old)
         raise SpecError(str(other), 1, f"cannot compare a file with a folder ({folder}); give two files or two folders")
     if not old.is_dir():
         return [(new.name, old, new)]
-    olds = {p.name: p for p in expand([str(old)])}
-    news = {p.name: p for p in expand([str(new)])}
+    olds, news = _folder(old), _folder(new)
+    if olds is None or news is None:
+        raise SystemExit(2)
     return [(name, olds.get(name), news.get(name)) for name in sorted(olds.keys() | news.keys())]
 
 
@@ -167,7 +178,7 @@ def diff(old: Path, new: Path, as_json: bool) -> None:
     try:
         diffs, failed = compare(old, new)
     except SpecError as exc:
-        report_error(str(exc))
+        report_bad_input(exc)
         raise SystemExit(2) from None
     if as_json:
         click.echo(json.dumps(to_json(diffs, str(old), str(new)), indent=2, ensure_ascii=False))

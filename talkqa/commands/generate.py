@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import click
 
-from generator.errors import SpecError
-from generator.suite_files import plan_suite, write_plan
-from talkqa.commands.documents import expand, report_error
+from talkqa.commands.documents import bad_input_reported
+from talkqa.commands.suite import plan_documents, write_suite
 
 
 @click.command("generate")
@@ -14,12 +13,14 @@ from talkqa.commands.documents import expand, report_error
 @click.option("--out", "out_dir", default="generated_tests", show_default=True, help="Folder of the generated suite.")
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 naming every stale, missing or orphaned file.")
 def generate(paths: tuple[str, ...], out_dir: str, check: bool) -> None:
-    """Render one pytest module per document into OUT (deterministic; unchanged files are kept)."""
-    try:
-        plan = plan_suite(expand(paths), out_dir)
-    except SpecError as exc:
-        report_error(str(exc))
-        raise SystemExit(2) from None
+    """Render one pytest module per document into OUT (deterministic; unchanged files are kept).
+
+    Only the documents given are rendered; a generated module is removed as an orphan only when
+    its document is gone from a folder given here. A bad document is reported on its own line,
+    the good ones are still rendered (its own module, if any, is kept) and the exit status is 2.
+    """
+    suite = plan_documents(paths, out_dir, write=not check)
+    plan = suite.plan
     if check:
         problems = plan.problems()
         for line in problems:
@@ -27,6 +28,8 @@ def generate(paths: tuple[str, ...], out_dir: str, check: bool) -> None:
         click.echo(
             f"{len(plan.files)} modules checked: " + ("up to date" if not problems else f"{len(problems)} stale")
         )
-        raise SystemExit(1 if problems else 0)
-    written = write_plan(plan)
+        raise SystemExit(2 if bad_input_reported() else 1 if problems else 0)
+    written = write_suite(suite)
     click.echo(f"{len(plan.files)} modules in {out_dir}: {written} written, {len(plan.orphans)} orphans removed")
+    if bad_input_reported():
+        raise SystemExit(2)

@@ -9,7 +9,7 @@ import click
 from generator.errors import SpecError
 from generator.lint import lint as lint_document
 from generator.model import Severity
-from talkqa.commands.documents import read_documents, report_error
+from talkqa.commands.documents import read_documents, report_bad_input
 
 
 @click.command("lint")
@@ -27,7 +27,7 @@ def lint(paths: tuple[str, ...], strict: bool, verbose: bool) -> None:
     documents = 0
     for item in read_documents(paths):
         if isinstance(item, SpecError):
-            report_error(str(item))
+            report_bad_input(item)
             unreadable += 1
             continue
         documents += 1

@@ -8,7 +8,7 @@ import click
 
 from generator.errors import SpecError
 from generator.model import Document
-from talkqa.commands.documents import read_documents, report_error
+from talkqa.commands.documents import read_documents, report_bad_input
 
 
 def _describe(doc: Document) -> str:
@@ -39,7 +39,7 @@ def model(paths: tuple[str, ...], as_json: bool) -> None:
     failed = False
     for item in read_documents(paths):
         if isinstance(item, SpecError):
-            report_error(str(item))
+            report_bad_input(item)
             failed = True
         else:
             docs.append(item)

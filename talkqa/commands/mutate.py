@@ -24,7 +24,7 @@ import click
 from generator.errors import SpecError
 from generator.model import Document, Flow
 from talkqa.commands.check import _generate, _pytest
-from talkqa.commands.documents import expand, report_error
+from talkqa.commands.documents import read_documents, report_bad_input, report_error
 from talkqa.mutants.catalogue import CATALOGUE, Fields, UnknownMutant, broken_rows, parse_spec
 from talkqa.mutants.plugin import ENV
 
@@ -296,13 +296,14 @@ def mutate(
     mutant is killed, 1 when one survives (or its run fails), 2 when the baseline does not pass or
     the arguments are wrong.
     """
-    from generator.parser import parse_file
-
-    try:
-        documents = [parse_file(p) for p in expand(paths)]
-    except SpecError as exc:
-        report_error(str(exc))
-        raise SystemExit(2) from None
+    documents: list[Document] = []
+    for item in read_documents(paths):  # each bad one reported; the good ones are still mutated
+        if isinstance(item, SpecError):
+            report_bad_input(item)
+        else:
+            documents.append(item)
+    if not documents:
+        raise SystemExit(2)
     try:
         specs = _specs(only, per_row, documents)
         for spec in specs:
@@ -310,7 +311,7 @@ def mutate(
     except UnknownMutant as exc:
         report_error(str(exc))
         raise SystemExit(2) from None
-    modules = _generate(paths, out_dir, frozen)
+    modules = _generate(tuple(d.path for d in documents), out_dir, frozen)
     extra = ["-q", "--no-header", "-p", "no:randomly", f"--talkqa-fuzz-profile={fuzz_profile}"]
     extra += ["-n", workers] if workers else []
     extra += ["-k", keyword] if keyword else []

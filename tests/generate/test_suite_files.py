@@ -203,22 +203,26 @@ BAD_DOCUMENTS = {
 
 
 @pytest.mark.parametrize("kind", sorted(BAD_DOCUMENTS))
-def test_a_bad_document_among_good_ones_changes_nothing(tmp_path: Path, kind: str) -> None:
+def test_a_bad_document_among_good_ones_keeps_its_module_and_removes_nothing(tmp_path: Path, kind: str) -> None:
+    """The good documents are still generated; the bad one's module and every orphan are kept; exit 2."""
     docs = three_docs(tmp_path / "spec")
     out = tmp_path / "out"
     assert run_generate(str(tmp_path / "spec"), "--out", str(out)).exit_code == 0
     docs["eps-zeta.rst"].unlink()  # would make an orphan to remove
-    for name in ("alpha-beta.rst", "gamma-delta.rst"):  # would be rewritten
-        docs[name].write_text(document("Alpha" if name[0] == "a" else "Gamma", "Beta", ROWS_C), encoding="utf-8")
+    docs["alpha-beta.rst"].write_text(document("Alpha", "Beta", ROWS_C), encoding="utf-8")  # to be rewritten
     data, line = BAD_DOCUMENTS[kind]
-    bad = tmp_path / "spec" / "beta-bad.rst"  # sorts between the good ones
+    bad = docs["gamma-delta.rst"]  # had a module: it must survive as it is
     bad.write_bytes(data)
     before = snapshot(out)
 
     result = run_generate(str(tmp_path / "spec"), "--out", str(out))
     assert result.exit_code == 2
     assert re.search(rf"^{re.escape(str(bad))}:{line}: error: \S", result.stderr, re.MULTILINE), result.stderr
-    assert snapshot(out) == before, "a failed generate changed the suite"
+    after = snapshot(out)
+    assert sorted(after) == sorted(before), "a module was removed or a stray file left"
+    assert after["test_alpha_beta.py"] != before["test_alpha_beta.py"], "the good document was not generated"
+    for kept in ("test_gamma_delta.py", "test_eps_zeta.py", "conftest.py"):
+        assert after[kept] == before[kept], f"{kept} changed"
 
 
 def test_a_failed_write_leaves_each_file_old_or_new_and_no_temporary(

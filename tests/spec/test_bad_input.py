@@ -143,9 +143,11 @@ def test_huge_file_is_refused_quickly_without_docutils(tmp_path: Path, monkeypat
     assert error_pattern(str(path)).match(str(info.value))
 
 
-def test_missing_file_is_an_os_error(tmp_path: Path) -> None:
-    with pytest.raises(OSError):
-        parse_file(tmp_path / "absent.rst")
+def test_missing_file_is_a_spec_error(tmp_path: Path) -> None:
+    path = tmp_path / "absent.rst"
+    with pytest.raises(SpecError) as info:
+        parse_file(path)
+    assert str(info.value) == f"{path}:1: error: cannot read: No such file or directory"
 
 
 # -- through the CLI ---------------------------------------------------------------------------

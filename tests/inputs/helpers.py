@@ -1,0 +1,63 @@
+"""Helpers for the bad-input tests: documents, running the CLI, snapshots, the error-line pattern."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+from click.testing import CliRunner, Result
+
+from talkqa.cli import main
+from tests.spec.docwriter import small_document
+
+ROWS = (("firstName", "FirstName", '"string"'), ("age", "Age", '"integer"'))
+#: One error line: ``path[:line]: error: message``.
+ERROR_LINE = re.compile(r"^(?P<path>.+?)(?::(?P<line>\d+))?: error: (?P<message>\S.*)$")
+
+
+def good_document(source: str = "Alpha", target: str = "Beta") -> str:
+    return small_document(source, target, rows=ROWS)
+
+
+def write(path: Path, text: str | bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+def run(*args: str | Path) -> Result:
+    """``talkqa ARGS`` in-process; never a traceback, never an exception other than SystemExit."""
+    result = CliRunner().invoke(main, [str(a) for a in args])
+    assert "Traceback" not in result.output, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    return result
+
+
+def error_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if ": error: " in line]
+
+
+def errors_for(stderr: str, path: str | Path) -> list[str]:
+    """The error lines naming ``path`` (exactly, with or without a line number)."""
+    out = []
+    for line in stderr.splitlines():
+        m = ERROR_LINE.match(line)
+        if m and m.group("path") == str(path):
+            out.append(line)
+    return out
+
+
+def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
+    """Every file under ``folder``: bytes and modification time in ns."""
+    if not folder.exists():
+        return {}
+    return {str(p.relative_to(folder)): (p.read_bytes(), p.stat().st_mtime_ns)
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def modules(folder: Path) -> Sequence[str]:
+    return sorted(p.name for p in folder.glob("test_*.py"))
