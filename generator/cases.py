@@ -36,8 +36,6 @@ def _row_skip(flow: Flow, m: Mapping) -> str | None:
         return f"data type {m.raw_type or '(blank)'} states nothing to check"
     if m.type == "other":
         return f"data type {m.raw_type!r} is not a type talkqa knows"
-    if m.type == "list":
-        return "list values are not checked automatically yet"
     return None
 
 
@@ -129,8 +127,10 @@ def link_cases(doc: Document) -> list[Case]:
     for index, flow in enumerate(doc.flows):
         for check, statement in LINK_CHECKS[str(flow.policy)]:
             skip = _flow_skip(flow)
-            if not skip and check in ("merges-existing", "edit-keeps-link") and not flow.syncable_rows:
-                skip = "the flow synchronizes no property that could be edited or matched"
+            if not skip and check == "edit-keeps-link" and not flow.syncable_rows:
+                skip = "the flow synchronizes no property that could be edited"
+            if not skip and check == "merges-existing" and not flow.match:
+                skip = "the flow states no match rule that could find a counterpart"
             if (
                 not skip
                 and flow.policy is Policy.LINK_REQUIRED

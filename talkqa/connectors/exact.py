@@ -50,7 +50,8 @@ class ExactContactsConnector:
         self.api = api_url.rstrip("/")
         self._division = division
         self.filter_offset_minutes = filter_offset_minutes
-        maps = [FieldMap(p, p, EXACT_DATE if spec.kind == "date" else TEXT) for p, spec in self.fields.items()]
+        maps = [FieldMap(p, p, EXACT_DATE if spec.kind == "date" else TEXT, writable=not spec.read_only)
+                for p, spec in self.fields.items()]
         self.mapper = RecordMapper(self.entity, maps)
         self._select = ",".join(["ID", "Modified", *self.mapper.wire_names()])
 
@@ -125,6 +126,16 @@ class ExactContactsConnector:
         return self.mapper.decode(rows[0])
 
     # -- writing ---------------------------------------------------------------------------------
+    #: the name a sync gives a contact when its document maps neither first nor last name
+    UNNAMED = "(unnamed)"
+
+    def complete_for_create(self, record: Record) -> Record:
+        """Exact refuses a contact with neither first nor last name ("Provide at least first name or
+        last name"): a document that maps neither gets :attr:`UNNAMED` as the last name."""
+        if record.get("FirstName") or record.get("LastName"):
+            return record
+        return {**record, "LastName": self.UNNAMED}
+
     def create(self, record: Record, *, external_ref: str | None = None) -> str:
         body = self.mapper.encode(record)
         if external_ref is not None:

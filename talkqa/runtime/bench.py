@@ -20,7 +20,7 @@ from generator.model import Document, Flow
 from talkqa.connectors.base import Change, FieldSpec, Page, Record, ResourceConnector
 from talkqa.connectors.codecs import flatten, get_path, set_path
 from talkqa.runtime.sut import ReferenceSut, Sut
-from talkqa.runtime.values import Domain, example
+from talkqa.runtime.values import Domain, example, incompatibility, join
 from talkqa.sync import predicates
 
 
@@ -82,6 +82,7 @@ class Bench:
     wire_forms: Callable[[ResourceConnector, str, Any], list[Any]] | None = None
     writes: list[Write] = field(default_factory=list)
     _sut: Sut | None = None
+    _domains: dict[tuple[str, str, str], Domain] = field(default_factory=dict)
 
     # -- connectors ----------------------------------------------------------------------------
 
@@ -125,22 +126,48 @@ class Bench:
         """A valid record for one side of a flow: a value for every mapped property the connector
         knows, plus the connector's other fields (required ones included), then ``overrides``."""
         record: Record = {}
-        other = self.pair(flow)[1 if side == "source" else 0]
+        label = flow.source_label if side == "source" else flow.target_label
         ref_field = getattr(connector, "external_ref_field", None)
         for i, (path, spec) in enumerate(sorted(connector.fields.items())):
             if path == ref_field or spec.kind == "boolean" or spec.read_only:
                 continue
-            set_path(record, path, example(Domain(spec.kind, spec.max_length), seed * 100 + i))
+            set_path(record, path, example(self.value_domain(side, label, path, spec), seed * 100 + i))
         for i, row in enumerate(flow.syncable_rows):
-            mine, theirs = (row.source, row.target) if side == "source" else (row.target, row.source)
-            spec, their_spec = connector.fields.get(mine), other.fields.get(theirs)
+            mine = row.source if side == "source" else row.target
+            spec = connector.fields.get(mine)
             if spec is None or spec.read_only:
                 continue
-            domain = Domain.of(spec, their_spec) if their_spec else Domain(spec.kind, spec.max_length)
-            set_path(record, mine, example(domain, seed * 100 + 50 + i))
+            set_path(record, mine, example(self.value_domain(side, label, mine, spec), seed * 100 + 50 + i))
         for path, value in (overrides or {}).items():
             set_path(record, path, value)
         return record
+
+    def value_domain(self, side: str, label: str, path: str, spec: FieldSpec) -> Domain:
+        """The values ``path`` of a ``label`` record on ``side`` can hold so that every flow of the document
+        that reads it (the entity on the same side, a row from the path) can carry it: the field's own
+        constraints joined with every compatible counterpart field's."""
+        key = (side, label, path)
+        cached = self._domains.get(key)
+        if cached is not None:
+            return cached
+        specs = [spec]
+        for flow in self.document.flows:
+            if (flow.source_label if side == "source" else flow.target_label) != label:
+                continue
+            rows = [r for r in flow.syncable_rows if (r.source if side == "source" else r.target) == path]
+            if not rows:
+                continue
+            try:
+                src, tgt = self.pair(flow)
+            except LookupError:
+                continue
+            other = tgt if side == "source" else src
+            for r in rows:
+                theirs = other.fields.get(r.target if side == "source" else r.source)
+                if theirs is not None and not theirs.read_only and incompatibility(spec, theirs) is None:
+                    specs.append(theirs)
+        found = self._domains[key] = join(specs)
+        return found
 
     def create(self, connector: ResourceConnector, record: Record) -> str:
         if self.arrange_hook is not None:

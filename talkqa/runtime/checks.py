@@ -8,14 +8,15 @@ with the reason).
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
-from generator.model import Flow, Policy
+from generator.model import Flow, MatchRule, Policy
 from generator.model import Mapping as Row
-from talkqa.connectors.base import ResourceConnector
+from talkqa.connectors.base import FieldSpec, Record, ResourceConnector
 from talkqa.connectors.codecs import get_path
 from talkqa.runtime.bench import Bench
-from talkqa.runtime.values import Domain, example, incompatibility
+from talkqa.runtime.values import Domain, example, incompatibility, join
 from talkqa.sync import predicates
 
 
@@ -28,8 +29,20 @@ class ChecklistFailure(AssertionError):
 
 
 def same(a: Any, b: Any) -> bool:
-    """Canonical equality, with an empty string and a missing value the same."""
-    return (None if a == "" else a) == (None if b == "" else b)
+    """Canonical equality, with an empty string and a missing value the same, and a date or a number
+    equal to its text (what a sync writes into a text field)."""
+    a, b = _canonical(a), _canonical(b)
+    return a == b
+
+
+def _canonical(value: Any) -> Any:
+    if value == "":
+        return None
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+    return value
 
 
 def where(bench: Bench, case: dict[str, Any]) -> str:
@@ -54,7 +67,10 @@ def _flow(bench: Bench, case: dict[str, Any]) -> tuple[Flow, ResourceConnector, 
     return flow, src, tgt
 
 
-def _domain(src: ResourceConnector, tgt: ResourceConnector, row: Row) -> Domain:
+def _domain(src: ResourceConnector, tgt: ResourceConnector, row: Row, bench: Bench | None = None,
+            flow: Flow | None = None) -> Domain:
+    """Values both fields of ``row`` accept (and, given the bench, every other field of the document they
+    flow into)."""
     sfield, tfield = src.fields.get(row.source), tgt.fields.get(row.target)
     if sfield is None:
         raise Unsupported(f"the {src.system} {src.entity} connector has no field {row.source!r}")
@@ -63,7 +79,11 @@ def _domain(src: ResourceConnector, tgt: ResourceConnector, row: Row) -> Domain:
     why = incompatibility(sfield, tfield)
     if why:
         raise Unsupported(why)
-    return Domain.of(sfield, tfield)
+    if bench is None or flow is None:
+        return Domain.of(sfield, tfield)
+    a = bench.value_domain("source", flow.source_label, row.source, sfield)
+    b = bench.value_domain("target", flow.target_label, row.target, tfield)
+    return join([FieldSpec(row.source, a.kind, a.max_length), FieldSpec(row.target, b.kind, b.max_length)])
 
 
 def _fresh_value(domain: Domain, seed: int, avoid: Any) -> Any:
@@ -72,6 +92,18 @@ def _fresh_value(domain: Domain, seed: int, avoid: Any) -> Any:
         if not same(value, avoid):
             return value
     raise Unsupported(f"cannot find a second valid value for a {domain.kind} field")
+
+
+def _no_creating_sibling(bench: Bench, flow: Flow) -> None:
+    """"Nothing is created" cannot be seen when another section of the document, between the same two
+    entities, creates a counterpart for every record."""
+    for other in bench.document.flows:
+        same_pair = (other.source_label, other.target_label) == (flow.source_label, flow.target_label)
+        if other is not flow and same_pair and other.policy in (Policy.ALWAYS, Policy.MERGE_OR_CREATE):
+            raise Unsupported(
+                f"another section between the same entities (line {other.line}) creates a {other.target_entity} "
+                f"for every {other.source_entity}, so 'nothing is created' cannot hold for the document"
+            )
 
 
 def linked_target(bench: Bench, tgt: ResourceConnector, before: set[str], what: str) -> str:
@@ -106,17 +138,46 @@ def _expect(
 
 # -- mapping rows -----------------------------------------------------------------------------------
 
+IDENTIFIER_BACK = "identifier row: ids are assigned by each system, so there is no edit to carry back"
+
+
+def id_path(connector: ResourceConnector) -> str | None:
+    """The path of the record's own identifier (assigned by the system), if the connector exposes it."""
+    return getattr(connector, "id_path", None)
+
+
+def same_id(a: Any, b: Any) -> bool:
+    """Identifiers compare as text: ``7`` on one side is ``"7"`` on the other."""
+    return a is not None and b is not None and str(a) == str(b)
+
+
+def linked_pair(
+    bench: Bench, case: dict[str, Any], flow: Flow, src: ResourceConnector, tgt: ResourceConnector, seed: int
+) -> tuple[str, str, Record]:
+    """A source record and its linked target, arranged as the flow's policy requires (a matching target
+    first when the flow requires a link); also the source record as it was created."""
+    if flow.policy is Policy.LINK_REQUIRED:
+        head = f"{where(bench, case)}: linking a pair through the match rules"
+        source_id, target_id, created = _check_match_links(bench, case, flow, src, tgt, head, near_miss=False)
+        return source_id, target_id, created
+    before = bench.ids(tgt)
+    created = bench.record_for(flow, "source", src, seed)
+    source_id = bench.create(src, created)
+    bench.sync()
+    target_id = linked_target(bench, tgt, before, f"{where(bench, case)}: creating the linked record")
+    return source_id, target_id, created
+
 
 def check_mapping(bench: Bench, case: dict[str, Any]) -> None:
     flow, src, tgt = _flow(bench, case)
     row = _row(flow, case)
-    domain = _domain(src, tgt, row)
+    if row.source == id_path(src) or row.target == id_path(tgt):
+        _check_identifier_row(bench, case, flow, src, tgt, row)
+        return
+    domain = _domain(src, tgt, row, bench, flow)
     seed = case["line"] * 10
-    before = bench.ids(tgt)
-    source_id = bench.create(src, bench.record_for(flow, "source", src, seed))
-    bench.sync()
-    target_id = linked_target(bench, tgt, before, f"{where(bench, case)}: creating the linked record")
-    baseline = get_path(bench.record_for(flow, "source", src, seed), row.source)
+    source_id, target_id, created = linked_pair(bench, case, flow, src, tgt, seed)
+    baseline = get_path(created, row.source)
     value = _fresh_value(domain, seed + 1, baseline)
     if case["direction"] == "forward":
         bench_update(src, source_id, row.source, value)
@@ -129,7 +190,7 @@ def check_mapping(bench: Bench, case: dict[str, Any]) -> None:
     else:
         bench_update(tgt, target_id, row.target, value)
         bench.sync()
-        forward = get_path(bench.record_for(flow, "source", src, seed), flow_first_source(flow, row.target))
+        forward = get_path(created, flow_first_source(flow, row.target))
         _expect(
             bench,
             case,
@@ -139,6 +200,62 @@ def check_mapping(bench: Bench, case: dict[str, Any]) -> None:
             forward,
             f"editing {tgt.entity}.{row.target} (not the row that carries edits back: reset to the source)",
         )
+
+
+def _check_identifier_row(
+    bench: Bench, case: dict[str, Any], flow: Flow, src: ResourceConnector, tgt: ResourceConnector, row: Row
+) -> None:
+    """Rows that name a record's own identifier (docs/systems.md, "Identifier rows"):
+
+    * ``id -> id``: the two records are one identity: a source record gets exactly one linked target;
+    * ``id -> X``: the target's X holds the source record's id (and an edit of X is reset to it);
+    * ``X -> id``: in a two-way flow the source's X learns the linked target's id.
+    """
+    src_is_id, tgt_is_id = row.source == id_path(src), row.target == id_path(tgt)
+    direction = case["direction"]
+    if tgt_is_id and not src_is_id and not flow.two_way:
+        raise Unsupported("identifier row: the target's id is assigned by the target system and a one-way "
+                          "flow carries nothing back")
+    if direction == "reverse" and (tgt_is_id or not flow.two_way):
+        raise Unsupported(IDENTIFIER_BACK)
+    seed = case["line"] * 10
+    source_id, target_id, _created = linked_pair(bench, case, flow, src, tgt, seed)
+    head = f"{where(bench, case)}: {case['source']} -> {case['target']} [{direction}]"
+    if src_is_id and tgt_is_id:
+        return  # the link itself: linked_pair found exactly one linked target
+    if tgt_is_id:
+        actual = bench.read(src, source_id, row.source)
+        if bench.live and not same_id(actual, target_id):
+            raise ChecklistFailure(f"{head}\n  after linking, {src.entity}.{row.source} should hold the linked "
+                                   f"{tgt.entity}'s id {target_id!r}\n  but it is {actual!r}")
+        if not bench.live:
+            sent = bench.sut_wrote(src.system, src.entity, source_id, row.source)
+            if not sent or not same_id(sent[-1], target_id):
+                raise ChecklistFailure(f"{head}\n  after linking, the sync should write {src.entity}.{row.source} "
+                                       f"= {target_id!r}\n  but it wrote {sent[-1]!r}" if sent else
+                                       f"{head}\n  after linking, the sync should write {src.entity}.{row.source} "
+                                       f"= {target_id!r}\n  but it sent no value for it")
+        return
+    # id -> X
+    if direction == "reverse":
+        tfield = tgt.fields.get(row.target)
+        kind = tfield.kind if tfield is not None else "string"
+        fresh = _fresh_value(Domain(kind if kind in ("integer", "string") else "string", None), seed + 1, source_id)
+        bench_update(tgt, target_id, row.target, fresh)
+        bench.sync()
+        action = f"editing {tgt.entity}.{row.target} (an id cannot change: reset to the source's id)"
+    else:
+        action = "linking"
+    actual = bench.read(tgt, target_id, row.target)
+    if bench.live:
+        if not same_id(actual, source_id):
+            raise ChecklistFailure(f"{head}\n  after {action}, {tgt.entity}.{row.target} should hold the source's "
+                                   f"id {source_id!r}\n  but it is {actual!r}")
+        return
+    sent = bench.sut_wrote(tgt.system, tgt.entity, target_id, row.target)
+    if not sent or not same_id(sent[-1], source_id):
+        raise ChecklistFailure(f"{head}\n  after {action}, the sync should write {tgt.entity}.{row.target} = "
+                               f"{source_id!r}\n  but it " + (f"wrote {sent[-1]!r}" if sent else "sent no value"))
 
 
 def flow_first_source(flow: Flow, target: str) -> str:
@@ -169,6 +286,7 @@ def check_link(bench: Bench, case: dict[str, Any]) -> None:
             raise ChecklistFailure(f"{head}\n  2 source records ({a}, {b}) gave {len(new)} new target records")
         return
     if check == "no-create-without-match":
+        _no_creating_sibling(bench, flow)
         bench.create(src, bench.record_for(flow, "source", src, seed))
         bench.sync()
         new = bench.ids(tgt) - before
@@ -186,9 +304,7 @@ def check_link(bench: Bench, case: dict[str, Any]) -> None:
         _check_match_links(bench, case, flow, src, tgt, head, near_miss=False)
         return
     if flow.policy is Policy.LINK_REQUIRED:
-        pair = _check_match_links(bench, case, flow, src, tgt, head, near_miss=False)
-        assert pair is not None
-        source_id, target_id = pair
+        source_id, target_id, _created = _check_match_links(bench, case, flow, src, tgt, head, near_miss=False)
     else:
         source_id = bench.create(src, bench.record_for(flow, "source", src, seed))
         bench.sync()
@@ -206,8 +322,11 @@ def check_link(bench: Bench, case: dict[str, Any]) -> None:
             raise ChecklistFailure(f"{head}\n  the second sync created records")
         return
     if check == "edit-keeps-link":
-        row = flow.syncable_rows[0]
-        domain = _domain(src, tgt, row)
+        rows = [r for r in flow.syncable_rows if r.source != id_path(src) and r.target != id_path(tgt)]
+        if not rows:
+            raise Unsupported("the flow synchronizes only identifiers: no property to edit")
+        row = rows[0]
+        domain = _domain(src, tgt, row, bench, flow)
         value = _fresh_value(domain, seed + 5, get_path(src.get(source_id), row.source))
         bench_update(src, source_id, row.source, value)
         bench.sync()
@@ -230,20 +349,15 @@ def check_link(bench: Bench, case: dict[str, Any]) -> None:
 # -- match rules ------------------------------------------------------------------------------------
 
 
-def _match_values(
-    bench: Bench, case: dict[str, Any], flow: Flow, src: ResourceConnector, tgt: ResourceConnector
-) -> tuple[dict[str, Any], dict[str, Any], Domain]:
-    """Equal values for both sides of the case's match rule (the flow's first, for link checks)."""
-    rules = [r for r in flow.match if r.line == case["line"]] if case["kind"] == "match" else list(flow.match[:1])
+def _rule_for(case: dict[str, Any], flow: Flow, src: ResourceConnector, tgt: ResourceConnector) -> MatchRule:
+    """The case's match rule; for link checks the flow's first rule on properties (not identifiers)."""
+    if case["kind"] == "match":
+        rules = [r for r in flow.match if r.line == case["line"]]
+    else:
+        rules = sorted(flow.match, key=lambda r: (r.source == id_path(src)) + (r.target == id_path(tgt)))[:1]
     if not rules:
         raise Unsupported("the flow has no match rule")
-    rule = rules[0]
-    sfield, tfield = src.fields.get(rule.source), tgt.fields.get(rule.target)
-    if sfield is None or tfield is None:
-        raise Unsupported(f"no connector field for the match rule {rule.source} == {rule.target}")
-    domain = Domain.of(sfield, tfield)
-    value = example(domain, case["line"] * 10 + 11)
-    return {rule.source: value}, {rule.target: value}, domain
+    return rules[0]
 
 
 def _check_match_links(
@@ -255,16 +369,41 @@ def _check_match_links(
     head: str,
     *,
     near_miss: bool,
-) -> tuple[str, str] | None:
-    """Arrange a target and a source that match (or nearly match), sync, check; the linked pair."""
+) -> tuple[str, str, Record]:
+    """Arrange a target and a source that match (or nearly match) by one rule, sync, check; the linked
+    pair and the source record as created. A rule on an identifier takes the id the system assigned."""
     seed = case["line"] * 10 + 7
-    src_over, tgt_over, domain = _match_values(bench, case, flow, src, tgt)
-    target_id = bench.create(tgt, bench.record_for(flow, "target", tgt, seed, tgt_over))
-    if near_miss:
-        ((path, v),) = src_over.items()
-        src_over = {path: _fresh_value(domain, seed, v)}  # as valid as the match value, but not equal
+    rule = _rule_for(case, flow, src, tgt)
+    src_id_rule, tgt_id_rule = rule.source == id_path(src), rule.target == id_path(tgt)
+    sfield, tfield = src.fields.get(rule.source), tgt.fields.get(rule.target)
+    if sfield is None or tfield is None:
+        raise Unsupported(f"no connector field for the match rule {rule.source} == {rule.target}")
+    domain = Domain.of(sfield, tfield)
+    if src_id_rule and tgt_id_rule and near_miss:
+        raise Unsupported("identifier match rule: identifiers are assigned by each system and cannot be arranged "
+                          "to nearly match")
     before = bench.ids(tgt)
-    source_id = bench.create(src, bench.record_for(flow, "source", src, seed + 1, src_over))
+    if src_id_rule and not tgt_id_rule:  # id == X: the source first, then a target holding its id
+        created = bench.record_for(flow, "source", src, seed + 1)
+        source_id = bench.create(src, created)
+        value: Any = _typed_id(tfield, source_id, near_miss)
+        target_id = bench.create(tgt, bench.record_for(flow, "target", tgt, seed, {rule.target: value}))
+        before.discard(target_id)
+        before |= {target_id}
+    else:
+        if tgt_id_rule:
+            target_id = bench.create(tgt, bench.record_for(flow, "target", tgt, seed))
+            src_over = {} if src_id_rule else {rule.source: _typed_id(sfield, target_id, near_miss)}
+        else:
+            value = example(domain, case["line"] * 10 + 11)
+            target_id = bench.create(tgt, bench.record_for(flow, "target", tgt, seed, {rule.target: value}))
+            src_over = {rule.source: _fresh_value(domain, seed, value) if near_miss else value}
+        before = bench.ids(tgt)
+        created = bench.record_for(flow, "source", src, seed + 1, src_over)
+        source_id = bench.create(src, created)
+        if src_id_rule and tgt_id_rule and not same_id(source_id, target_id):
+            raise Unsupported(f"identifier match rule: cannot arrange records with equal ids in these systems "
+                              f"(source {source_id}, target {target_id})")
     bench.sync()
     new = bench.ids(tgt) - before
     if near_miss:
@@ -272,15 +411,17 @@ def _check_match_links(
             raise ChecklistFailure(f"{head}\n  a near-miss should get a new record, found {len(new)} new")
         if flow.policy is not Policy.MERGE_OR_CREATE and new:
             raise ChecklistFailure(f"{head}\n  a near-miss created {len(new)} records")
-        return None
+        return source_id, target_id, created
     if new:
         raise ChecklistFailure(
             f"{head}\n  the existing {tgt.entity} {target_id} was not merged: {len(new)} new record(s) created instead"
         )
-    other = [r for r in flow.syncable_rows if r.target not in tgt_over and r.source not in src_over]
+    matched = {rule.source, rule.target}
+    other = [r for r in flow.syncable_rows if r.target not in matched and r.source not in matched
+             and r.source != id_path(src) and r.target != id_path(tgt)]
     if other:
         row = other[0]
-        expected = get_path(bench.record_for(flow, "source", src, seed + 1, src_over), row.source)
+        expected = get_path(created, row.source)
         _expect(
             bench,
             {**case, "source": row.source, "target": row.target, "direction": "forward"},
@@ -290,11 +431,24 @@ def _check_match_links(
             expected,
             "merging",
         )
-    return source_id, target_id
+    return source_id, target_id, created
+
+
+def _typed_id(spec: FieldSpec, record_id: str, near_miss: bool) -> Any:
+    """A record's id as the other side's field holds it; for a near-miss, a valid value that differs."""
+    text = f"{record_id}9" if near_miss else record_id
+    if spec.kind in ("integer", "float"):
+        try:
+            return int(text)
+        except ValueError:
+            raise Unsupported(f"the id {record_id!r} does not fit the {spec.kind} field {spec.path}") from None
+    return text
 
 
 def check_match(bench: Bench, case: dict[str, Any]) -> None:
     flow, src, tgt = _flow(bench, case)
+    if case["check"] == "near-miss" and flow.policy is not Policy.MERGE_OR_CREATE:
+        _no_creating_sibling(bench, flow)
     head = f"{where(bench, case)} [match {case['source']} == {case['target']}, {case['check']}]"
     _check_match_links(bench, case, flow, src, tgt, head, near_miss=case["check"] == "near-miss")
 

@@ -134,7 +134,7 @@ def run_fuzz(request: pytest.FixtureRequest, backend: Any, document: Document, c
     probe = backend.bench(document, tmp_path / "probe", prepare=False)
     flow, src, tgt = _flow(probe, case)
     row = _row(flow, case)
-    domain = _domain(src, tgt, row)
+    domain = _domain(src, tgt, row, probe, flow)
     gap = domain_gap(src.fields[row.source], tgt.fields[row.target])
     probe.close()
     recording = (getattr(request.config.option, "record_mode", None) or "none") != "none"

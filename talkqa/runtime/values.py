@@ -25,6 +25,9 @@ COMPATIBLE = {
     frozenset({"string", "email"}),
     frozenset({"string", "country"}),
     frozenset({"string", "any"}),
+    frozenset({"string", "date"}),  # the date as ISO 8601 text
+    frozenset({"string", "integer"}),  # the number as its decimal text
+    frozenset({"string", "float"}),
     frozenset({"integer", "float"}),
     frozenset({"integer", "any"}),
     frozenset({"float", "any"}),
@@ -49,6 +52,18 @@ class Domain:
             kind = "string"
         lengths = [n for n in (source.max_length, target.max_length) if n is not None]
         return cls(kind, min(lengths) if lengths else None)
+
+
+def join(specs: list[FieldSpec]) -> Domain:
+    """The values every field of ``specs`` accepts (the specs are pairwise compatible)."""
+    kinds = {s.kind for s in specs} - {"any"}
+    if kinds - {"string"}:
+        kinds -= {"string"}
+    if kinds == {"integer", "float"}:
+        kinds = {"integer"}
+    kind = sorted(kinds)[0] if kinds else "string"
+    lengths = [s.max_length for s in specs if s.max_length is not None]
+    return Domain(kind, min(lengths) if lengths else None)
 
 
 def incompatibility(source: FieldSpec, target: FieldSpec) -> str | None:

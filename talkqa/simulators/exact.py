@@ -22,7 +22,8 @@ from talkqa.simulators.validation import validate
 
 CONTACT_TYPE = "Exact.Web.Api.Models.CRM.Contact"
 GUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-WRITABLE = ("FirstName", "LastName", "Email", "Phone", "City", "Country", "BirthDate", "Notes", "Account")
+WRITABLE = ("FirstName", "LastName", "Email", "Phone", "City", "Country", "BirthDate", "Notes", "Account",
+            "BusinessEmail", "Mobile", "BusinessMobile", "BusinessPhone")
 READ_ONLY = ("ID", "FullName", "Modified", "Created", "Division")
 PROPERTIES = WRITABLE + READ_ONLY
 DATE_PROPS = ("BirthDate", "Modified", "Created")

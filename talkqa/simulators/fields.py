@@ -58,4 +58,9 @@ EXACT_CONTACT_FIELDS: dict[str, FieldSpec] = _specs(
     FieldSpec("Country", kind="country", max_length=2),
     FieldSpec("BirthDate", kind="date"),
     FieldSpec("Notes", max_length=4000),  # guess
+    FieldSpec("BusinessEmail", kind="email", max_length=255),  # guess
+    FieldSpec("Mobile", kind="phone", max_length=30),  # guess
+    FieldSpec("BusinessMobile", kind="phone", max_length=30),  # guess
+    FieldSpec("BusinessPhone", kind="phone", max_length=30),  # guess
+    FieldSpec("FullName", read_only=True),  # FirstName + " " + LastName, computed by Exact
 )

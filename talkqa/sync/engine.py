@@ -33,13 +33,15 @@ import hashlib
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from generator.model import Document, Flow, Policy
 from generator.model import Mapping as Row
 from talkqa.connectors.base import Change, ConnectorError, Record, ResourceConnector
-from talkqa.connectors.codecs import get_path, set_path
+from talkqa.connectors.codecs import flatten, get_path, set_path
+from talkqa.sync.coerce import NotConvertible, coerce
 from talkqa.sync.state import SyncState, decode_value, encode_value
 
 Resolver = Callable[[str, str], ResourceConnector]
@@ -50,8 +52,16 @@ TARGET = "target"
 
 
 def flow_key(document: Document, index: int, flow: Flow) -> str:
-    """A flow's stable name in the sync state (survives regenerated timestamps)."""
-    return f"{Path(document.path).stem}#{index}:{flow.source_label}->{flow.target_label}"
+    """A flow's links' stable name in the sync state (survives regenerated timestamps). Flows of one
+    document between the same two entities (a repeated section) share their links: a record is
+    linked once, whichever of them links it, and each applies its own rows."""
+    return (f"{Path(document.path).stem}:{document.system_key('source')}/{flow.source_label}"
+            f"->{document.system_key('target')}/{flow.target_label}")
+
+
+def watermark_key(document: Document, index: int, flow: Flow) -> str:
+    """Where one flow keeps its change watermarks (each flow reads every change itself)."""
+    return f"{flow_key(document, index, flow)}#{index}"
 
 
 def external_ref(key: str, source_id: str) -> str:
@@ -64,8 +74,15 @@ def _empty(value: Any) -> bool:
 
 
 def _fp(value: Any) -> str:
-    """The fingerprint of a value; an empty string and a missing value are the same."""
-    return encode_value(None if _empty(value) else value)
+    """The fingerprint of a value; an empty string and a missing value are the same, and so are a date
+    or a number and its text (what the sync writes into a field of another kind)."""
+    if _empty(value):
+        value = None
+    elif isinstance(value, date):
+        value = value.isoformat()
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        value = str(value)
+    return encode_value(value)
 
 
 @dataclass
@@ -134,8 +151,6 @@ class SyncEngine:
         _FlowRun(self, index, flow, src, tgt, summary).run()
 
     def _unsupported(self, flow: Flow) -> str | None:
-        if not flow.syncable_rows and not flow.match:
-            return "no synchronized properties"
         if flow.policy is Policy.UNKNOWN:
             return "the document states no link policy"
         if flow.policy is Policy.CONDITIONAL and (flow.condition or "") not in self.predicates:
@@ -161,21 +176,34 @@ class _FlowRun:
         self.tgt = tgt
         self.summary = summary
         self.key = flow_key(engine.document, index, flow)
+        self.wm_key = watermark_key(engine.document, index, flow)
         self.target_resource = f"{engine.document.system_key('target')}:{flow.target_label}"
         self.predicate = engine.predicates.get(flow.condition or "") if flow.policy is Policy.CONDITIONAL else None
         self._index: dict[int, dict[str, list[str]]] | None = None
         self._targets: dict[str, Record] = {}
-        rows = flow.syncable_rows
+        # identifiers are assigned by each system: a row into the target's identifier is not written
+        # forward; in a two-way flow the sync writes the target's id back into the source property
+        # instead. A row from the source's identifier carries it forward and never back.
+        self.src_id = getattr(src, "id_path", None)
+        self.tgt_id = getattr(tgt, "id_path", None)
+        rows = [r for r in flow.syncable_rows if not (self.tgt_id and r.target == self.tgt_id)]
+        self.writeback = [
+            r for r in flow.syncable_rows
+            if flow.two_way and self.tgt_id and r.target == self.tgt_id and r.source != self.src_id
+        ]
         self.targets: dict[str, list[Row]] = {}
         for row in rows:
             self.targets.setdefault(row.target, []).append(row)
-        self.reverse = {row.target: row for row in flow.reverse_rows}
+        self.reverse = {
+            row.target: row for row in flow.reverse_rows
+            if row.source != self.src_id and not (self.tgt_id and row.target == self.tgt_id)
+        }
 
     def run(self) -> None:
         failed = False
         try:
-            src_page = self.src.changed_since(self.state.watermark(self.key, SOURCE))
-            tgt_page = self.tgt.changed_since(self.state.watermark(self.key, TARGET)) if self.flow.two_way else None
+            src_page = self.src.changed_since(self.state.watermark(self.wm_key, SOURCE))
+            tgt_page = self.tgt.changed_since(self.state.watermark(self.wm_key, TARGET)) if self.flow.two_way else None
         except ConnectorError as exc:
             self.summary.errors.append(f"{self.flow.title}: reading changes: {exc}")
             return
@@ -197,15 +225,23 @@ class _FlowRun:
             if link is None or link.flow != self.key:
                 continue  # not linked, or linked by another flow: its origin is elsewhere
             try:
-                self._reconcile(link.source_id, target_id, None, record)
+                # a link this flow has not synced yet (made by another flow of the same two entities):
+                # read the source too, so its values win instead of the target's gaps
+                src_rec = None if self._knows(link.source_id) else self.src.get(link.source_id)
+                self._reconcile(link.source_id, target_id, src_rec, record)
             except ConnectorError as exc:
                 failed = True
                 self.summary.errors.append(f"{self.flow.title}: target record {target_id}: {exc}")
         if not failed:
             with self.state.transaction():
-                self.state.set_watermark(self.key, SOURCE, src_page.watermark)
+                self.state.set_watermark(self.wm_key, SOURCE, src_page.watermark)
                 if tgt_page is not None:
-                    self.state.set_watermark(self.key, TARGET, tgt_page.watermark)
+                    self.state.set_watermark(self.wm_key, TARGET, tgt_page.watermark)
+
+    def _knows(self, source_id: str) -> bool:
+        """Whether this flow has synced the linked pair before (it has fingerprints of its rows)."""
+        paths = {r.source for rows in self.targets.values() for r in rows}
+        return not paths or bool(paths & set(self.state.fingerprints(self.key, SOURCE, source_id)))
 
     def _source_change(self, change: Change, tgt_changed: dict[str, Record]) -> str | None:
         if self.predicate is not None and not self.predicate(change.record):
@@ -256,6 +292,10 @@ class _FlowRun:
             for path, value in values.items():
                 if not _empty(value):
                     set_path(body, path, value)
+            body = self._coerced(body, self.tgt)
+            complete = getattr(self.tgt, "complete_for_create", None)
+            if complete is not None:  # what the target requires on create but the document does not map
+                body = complete(body)
             target_id = self.tgt.create(body, external_ref=ref)
             self.summary.created += 1
         else:
@@ -264,7 +304,26 @@ class _FlowRun:
             self.state.add_link(self.key, change.id, self.target_resource, target_id)
             self.state.clear_intent(self.key, change.id)
             self._remember(change.id, target_id, change.record, values)
+        self._write_back(change.id, change.record, target_id)
         return target_id
+
+    def _write_back(self, source_id: str, source: Record, target_id: str) -> None:
+        """Rows into the target's identifier: the source property learns the linked target's id."""
+        changes: Record = {}
+        for row in self.writeback:
+            spec = self.src.fields.get(row.source)
+            value: Any = target_id
+            if spec is not None and spec.kind == "integer":
+                try:
+                    value = int(target_id)
+                except ValueError:
+                    continue
+            if _match_key(get_path(source, row.source)) != _match_key(value):
+                set_path(changes, row.source, value)
+        changes = self._coerced(changes, self.src)
+        if changes:
+            self.src.update(source_id, changes)
+            self.summary.updated += 1
 
     def _find_match(self, record: Record) -> str | None:
         if self._index is None:
@@ -274,12 +333,12 @@ class _FlowRun:
                 for i, rule in enumerate(self.flow.match):
                     value = get_path(change.record, rule.target)
                     if not _empty(value):
-                        self._index[i].setdefault(encode_value(value), []).append(change.id)
+                        self._index[i].setdefault(_match_key(value), []).append(change.id)
         for i, rule in enumerate(self.flow.match):
             value = get_path(record, rule.source)
             if _empty(value):
                 continue
-            for target_id in sorted(self._index[i].get(encode_value(value), [])):
+            for target_id in sorted(self._index[i].get(_match_key(value), [])):
                 if self.state.link_for_target(self.target_resource, target_id) is None:
                     return target_id
         return None
@@ -303,6 +362,7 @@ class _FlowRun:
             self.state.add_link(self.key, change.id, self.target_resource, target_id)
             self._remember(change.id, target_id, source_after, _values(target_after, self.targets))
         self.summary.linked += 1
+        self._write_back(change.id, source_after, target_id)
 
     # -- keeping linked records in sync ---------------------------------------------------------
 
@@ -379,12 +439,30 @@ class _FlowRun:
                 )
 
     def _write(self, source_id: str, target_id: str, to_source: Record, to_target: Record) -> None:
+        to_target = self._coerced(to_target, self.tgt)
+        to_source = self._coerced(to_source, self.src)
         if to_target:
             self.tgt.update(target_id, to_target)
             self.summary.updated += 1
         if to_source:
             self.src.update(source_id, to_source)
             self.summary.updated += 1
+
+    def _coerced(self, changes: Record, connector: ResourceConnector) -> Record:
+        """``changes`` in the kinds of ``connector``'s fields; values with no such form are left out."""
+        out: Record = {}
+        known = connector.fields
+        for path, value in flatten(changes).items():
+            spec = known.get(path)
+            if known and (spec is None or spec.read_only):
+                why = "assigned by the system" if spec is not None else "not a field the connector knows"
+                self.summary.skipped[f"{self.flow.title}: {connector.entity}.{path}: {why}"] += 1
+                continue
+            try:
+                set_path(out, path, coerce(value, spec))
+            except NotConvertible as exc:
+                self.summary.skipped[f"{self.flow.title}: {connector.entity}.{path}: {exc}"] += 1
+        return out
 
     def _remember(self, source_id: str, target_id: str, source: Record, target_values: dict[str, Any]) -> None:
         for rows in self.targets.values():
@@ -393,6 +471,14 @@ class _FlowRun:
         for path in self.targets:
             if path in target_values:
                 self.state.set_fingerprint(self.key, TARGET, target_id, path, _fp(target_values[path]))
+
+
+def _match_key(value: Any) -> str:
+    """Match-rule equality: as the fingerprint, except that a number and its decimal text are equal
+    (an identifier is ``7`` on one side and ``"7"`` on the other)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        value = str(value)
+    return encode_value(value)
 
 
 def _values(record: Record, targets: Mapping[str, Any]) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from talkqa.connectors.base import Change, ConnectorError, FieldSpec, NotFound, 
 from talkqa.connectors.codecs import flatten, get_path, set_path
 from talkqa.connectors.http import SystemClient
 from talkqa.connectors.mapping import create_once
+from talkqa.sync.coerce import NotConvertible, coerce
 from talkqa.systems.generic.profile import Profile
 from talkqa.systems.generic.schema import EntitySchema
 
@@ -77,6 +78,10 @@ class GenericConnector:
                 raise ValueError(f"{self.entity}: {path!r} is assigned by the system (read-only)")
             name = self.profile.wire_name(path)
             prefix = self._list_prefix(name)
+            try:
+                value = coerce(value, spec)  # JSON holds no dates: a date goes as ISO 8601 text
+            except NotConvertible as exc:
+                raise ValueError(f"{self.entity}.{path}: {exc}") from None
             if prefix is None:
                 set_path(body, name, value)
                 continue
