@@ -90,9 +90,21 @@ def read_document(path: str | Path, limit: int = MAX_BYTES) -> bytes:
     """
     name = str(path)
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
-    except OSError as exc:
-        raise SpecError(name, 1, f"cannot read: {exc.strerror or exc}") from None
+        fd = os.open(path, OPEN_FLAGS)
+    except (OSError, ValueError) as exc:
+        raise SpecError(name, 1, f"cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+    try:
+        return read_fd(fd, name, limit)
+    finally:
+        os.close(fd)
+
+
+#: How a document is opened: read-only, never blocking on a FIFO, not inherited by children.
+OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def read_fd(fd: int, name: str, limit: int = MAX_BYTES) -> bytes:
+    """The bytes of the open file ``fd`` (``name`` for messages), as :func:`read_document` reads them."""
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
@@ -112,8 +124,6 @@ def read_document(path: str | Path, limit: int = MAX_BYTES) -> bytes:
         return b"".join(chunks)
     except OSError as exc:
         raise SpecError(name, 1, f"cannot read: {exc.strerror or exc}") from None
-    finally:
-        os.close(fd)
 
 
 def parse_file(path: str | Path) -> Document:

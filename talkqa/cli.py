@@ -43,6 +43,10 @@ class TalkqaGroup(click.Group):
             if ctx.meta.get(BAD_INPUT) and exc.exit_code != 2:
                 raise SystemExit(2) from None
             raise
+        except click.UsageError as exc:  # one line, like every other bad input
+            where = exc.ctx.command_path if exc.ctx is not None else ctx.command_path
+            click.echo(f"{where}: error: {one_line(exc.format_message())} (see {where} --help)", err=True)
+            raise SystemExit(exc.exit_code) from None
         except (click.ClickException, click.Abort, KeyboardInterrupt):
             raise
         except Exception as exc:

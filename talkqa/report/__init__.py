@@ -9,10 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import os
+import tempfile
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
+from generator.errors import SpecError
+from generator.parser import decode
+from generator.rst import NestingTooDeep
+from talkqa.report.inputs import load_results, read_source
 from talkqa.report.model import (
     COLUMNS,
     NOT_RUN,
@@ -36,19 +42,33 @@ def write_report(
     html_path: str | Path,
     documents: Sequence[str | Path] | None = None,
     root: str | Path | None = None,
+    refused: list[SpecError] | None = None,
 ) -> Path:
     """Write the report of ``results_path`` to ``html_path``; return the path written.
 
-    ``documents``: the documents to show (default: every document the results name). Relative
-    document paths are read relative to ``root`` (default: the current directory).
+    ``documents``: the documents to show (default: every document the results name). With a
+    ``root``, documents are read only from under it (relative names are relative to it; see
+    :func:`talkqa.report.inputs.read_source`); without one (``talkqa check``, whose results name
+    the documents it was given) they are read where they are named. Each document that is not
+    read is noted in the report and, when ``refused`` is given, appended to it; so is a results
+    file with entries that are not checklist results. The page is written to a temporary file and
+    renamed, so an earlier report at ``html_path`` is replaced whole or not at all. Raises
+    SpecError when the results cannot be read, OSError when the page cannot be written.
     """
-    from talkqa.runtime.results import load
-
-    entries = load(results_path)
-    page = build_report(entries, documents=documents, root=root, source=str(results_path))
+    entries, problem = load_results(results_path)
+    if problem is not None and refused is not None:
+        refused.append(problem)
+    page = build_report(entries, documents=documents, root=root, source=str(results_path), refused=refused)
     out = Path(html_path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(page, encoding="utf-8")
+    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(page)
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
     return out
 
 
@@ -62,8 +82,21 @@ def _same(a: str, b: str, root: Path) -> bool:
         return True
     try:
         return _resolve(a, root).resolve() == _resolve(b, root).resolve()
-    except OSError:
+    except (OSError, RuntimeError, ValueError):
         return False
+
+
+def _render(doc: str, root: str | Path | None, entries: list[Entry], index: int) -> Rendered:
+    """One document rendered; SpecError saying why not (refused, unreadable, not renderable)."""
+    text = decode(read_source(doc, root), doc)
+    try:
+        return render_document(text, doc, entries, index)
+    except NestingTooDeep as exc:
+        raise SpecError(doc, exc.line, f"not rendered: {exc}") from None
+    except RecursionError:
+        raise SpecError(doc, None, "not rendered: nested too deeply") from None
+    except Exception as exc:  # one document's problem: the others are still shown
+        raise SpecError(doc, None, f"not rendered: {type(exc).__name__}: {exc}") from None
 
 
 def build_report(
@@ -71,11 +104,13 @@ def build_report(
     documents: Sequence[str | Path] | None = None,
     root: str | Path | None = None,
     source: str = "",
+    refused: list[SpecError] | None = None,
 ) -> str:
-    """The report page (a complete HTML document) for ``entries``."""
-    from generator.errors import SpecError
-    from generator.parser import decode
+    """The report page (a complete HTML document) for ``entries``.
 
+    Documents are read as :func:`write_report` says; each one not read is noted on the page and
+    appended to ``refused`` (when given).
+    """
     base = Path(root) if root is not None else Path.cwd()
     named = list(dict.fromkeys(e["document"] for e in entries))
     shown = [str(d) for d in documents] if documents is not None else named
@@ -88,10 +123,11 @@ def build_report(
     rendered: list[tuple[str, Rendered | None, str]] = []
     for i, doc in enumerate(shown):
         try:
-            text = decode(_resolve(doc, base).read_bytes(), doc)
-            rendered.append((doc, render_document(text, doc, by_doc[doc], i), ""))
-        except (OSError, SpecError) as exc:
-            rendered.append((doc, None, str(exc)))
+            rendered.append((doc, _render(doc, root, by_doc[doc], i), ""))
+        except SpecError as exc:
+            rendered.append((doc, None, exc.message))
+            if refused is not None:
+                refused.append(exc)
     kept = [e for d in shown for e in by_doc[d]]
     stylesheet = next((r.stylesheet for _, r, _ in rendered if r is not None), "")
     title = rendered[0][1].title if len(rendered) == 1 and rendered[0][1] is not None else "dataflow documents"

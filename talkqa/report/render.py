@@ -18,7 +18,7 @@ from docutils import nodes
 from docutils.core import publish_parts
 from docutils.writers import html5_polyglot
 
-import generator.rst  # noqa: F401  (registers the header-only list-table the documents use)
+from generator.rst import BoundedParser  # (importing it registers the header-only list-table too)
 from talkqa.report.model import (
     NOT_RUN,
     SYMBOL,
@@ -80,7 +80,8 @@ def render_document(text: str, source_path: str, entries: Sequence[Entry], doc_i
     marker = _Marker(entries, doc_index)
     writer = _MarkingWriter(marker)
     overrides = dict(SETTINGS, warning_stream=io.StringIO())
-    parts = publish_parts(source=text, source_path=source_path, writer=writer, settings_overrides=overrides)
+    parts = publish_parts(source=text, source_path=source_path, parser=BoundedParser(), writer=writer,
+                          settings_overrides=overrides)
     return Rendered(
         title=parts["title"],
         body=parts["html_title"] + parts["html_subtitle"] + parts["docinfo"] + parts["body"],
