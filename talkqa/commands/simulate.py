@@ -2,15 +2,14 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
-import tempfile
 import threading
 from pathlib import Path
 from types import FrameType
 
 import click
 
+from talkqa.files import atomic_write
 from talkqa.simulators.launcher import start_simulators
 
 DEFAULT_INFO_FILE = Path(".talkqa/simulators.json")
@@ -18,15 +17,7 @@ DEFAULT_INFO_FILE = Path(".talkqa/simulators.json")
 
 def write_info(path: Path, info: dict[str, object]) -> None:
     """Write the simulators' URLs and fake credentials as JSON (atomic replace, owner-only)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".simulators.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(info, fh, indent=2)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, json.dumps(info, indent=2), mode=0o600)
 
 
 @click.command()

@@ -18,10 +18,8 @@ needed (a refresh whose response was lost cannot be recovered: Exact already rev
 from __future__ import annotations
 
 import base64
-import contextlib
 import json
 import os
-import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +28,7 @@ from urllib.parse import parse_qs, urlparse
 from talkqa.connectors.base import AuthFailed, ConnectorError
 from talkqa.connectors.http import SystemClient
 from talkqa.connectors.secret import Secret
+from talkqa.files import atomic_write
 from talkqa.locks import FileLock, LockHeld, lock_path
 
 
@@ -170,24 +169,7 @@ class TokenStore:
         lock = self.lock()
         lock.acquire(self.lock_timeout)
         try:
-            fd, tmp = tempfile.mkstemp(prefix=".tokens-", suffix=".tmp", dir=self.path.parent)
-            try:
-                os.fchmod(fd, 0o600)
-                with os.fdopen(fd, "w") as fh:
-                    json.dump(payload, fh)
-                    fh.flush()
-                    os.fsync(fh.fileno())
-                os.replace(tmp, self.path)
-            except BaseException:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(tmp)
-                raise
-            with contextlib.suppress(OSError):  # make the rename durable too
-                dir_fd = os.open(self.path.parent, os.O_RDONLY)
-                try:
-                    os.fsync(dir_fd)
-                finally:
-                    os.close(dir_fd)
+            atomic_write(self.path, json.dumps(payload), mode=0o600)  # fsyncs the file and the rename
         finally:
             lock.release()
 

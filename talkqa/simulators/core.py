@@ -6,9 +6,7 @@ import copy
 import dataclasses
 import json
 import logging
-import os
 import re
-import tempfile
 import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -21,6 +19,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from talkqa.clock import Clock, FakeClock, SystemClock
+from talkqa.files import atomic_write
 from talkqa.simulators.faults import Fault, FaultPlan
 from talkqa.simulators.server import ServerThread, abort_connection
 
@@ -207,16 +206,7 @@ class Simulator:
         if not self.state_file:
             return
         with self.lock:
-            text = json.dumps(self.state, sort_keys=True)
-            self.state_file.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{self.slug}.", dir=self.state_file.parent)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                    fh.write(text)
-                os.replace(tmp, self.state_file)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            atomic_write(self.state_file, json.dumps(self.state, sort_keys=True))
 
     def table(self, collection: str) -> dict[str, Any]:
         return self.state["collections"][collection]

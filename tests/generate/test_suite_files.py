@@ -1,8 +1,8 @@
-"""``talkqa generate``: deterministic bytes, the cache, the header hash, ``--check``, orphans, atomicity."""
+"""``talkqa generate``: deterministic bytes, the cache, the header hash, ``--check``, orphans, bad input
+(atomic generation as a whole: test_atomic_generation.py)."""
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -223,36 +223,3 @@ def test_a_bad_document_among_good_ones_keeps_its_module_and_removes_nothing(tmp
     assert after["test_alpha_beta.py"] != before["test_alpha_beta.py"], "the good document was not generated"
     for kept in ("test_gamma_delta.py", "test_eps_zeta.py", "conftest.py"):
         assert after[kept] == before[kept], f"{kept} changed"
-
-
-def test_a_failed_write_leaves_each_file_old_or_new_and_no_temporary(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    docs = three_docs(tmp_path / "spec")
-    out = tmp_path / "out"
-    assert run_generate(str(tmp_path / "spec"), "--out", str(out)).exit_code == 0
-    old = contents(out)
-    for name, path in docs.items():
-        path.write_text(path.read_text(encoding="utf-8") + f"\nStray text in {name}.\n", encoding="utf-8")
-    plan = suite_files.plan_suite(sorted(docs.values()), out)
-    real_replace = os.replace
-    calls = []
-
-    def failing_replace(src: str, dst: str) -> None:
-        calls.append(dst)
-        if len(calls) == 2:
-            raise OSError(28, "No space left on device")
-        real_replace(src, dst)
-
-    monkeypatch.setattr(os, "replace", failing_replace)
-    with pytest.raises(OSError):
-        suite_files.write_plan(plan)
-    monkeypatch.undo()
-    now = contents(out)
-    assert sorted(now) == sorted(old), "a temporary file was left behind"
-    changed = 0
-    for name, data in now.items():
-        new = plan.files[out / name].encode("utf-8")
-        assert data in (old[name], new), f"{name} is neither the old nor the new module"
-        changed += data != old[name]
-    assert changed == 1, "exactly the write before the failure landed"
