@@ -79,16 +79,25 @@ def summarise(results_path: Path) -> tuple[list[str], Counter[str]]:
 @click.option("--frozen", is_flag=True, help="Do not regenerate: fail if the generated suite is stale.")
 @click.option(
     "--backend",
-    type=click.Choice(["cassettes", "simulators", "sandbox"]),
-    default="cassettes",
+    type=click.Choice(["auto", "cassettes", "simulators", "sandbox"]),
+    default="auto",
     show_default=True,
-    help="Replay cassettes, or run live against the simulators or the configured sandboxes.",
+    help="auto: each document's cassettes where it has recordings, the simulators otherwise; or replay only, "
+    "the simulators only, or the configured sandboxes.",
 )
 @click.option("--sut", default="reference", show_default=True, help="'reference' or 'command:<shell command>'.")
 @click.option("--strict", is_flag=True, help="Pending rows (no cassette yet) fail the run.")
 @click.option("--html", "html_path", default=None, help="Also write the checklist report as one HTML file.")
 @click.option("--junit", "junit_path", default=None, help="Also write JUnit XML: one case per row and direction.")
 @click.option("-n", "workers", default=None, help="Run with pytest-xdist workers (e.g. 2 or auto).")
+@click.option("-m", "markexpr", default=None, help="Only tests matching this pytest -m expression (e.g. 'not fuzz').")
+@click.option("--results", "results_path", default=None, help="Also keep the results JSON (one entry per test).")
+@click.option(
+    "--fuzz-profile",
+    type=click.Choice(["ci", "dev", "nightly"]),
+    default=None,
+    help="How hard fuzz tests try (default: ci when $CI is set, else dev).",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Show pytest's full output.")
 def check(
     paths: tuple[str, ...],
@@ -100,6 +109,9 @@ def check(
     html_path: str | None,
     junit_path: str | None,
     workers: str | None,
+    results_path: str | None,
+    fuzz_profile: str | None,
+    markexpr: str | None,
     verbose: bool,
 ) -> None:
     """Generate the checklist suite for PATHS, run it, and print the checklist per document and flow.
@@ -118,11 +130,19 @@ def check(
         extra += ["-q", "--no-header", "-p", "no:randomly"] if not verbose else ["-v"]
         if workers:
             extra += ["-n", workers]
+        if fuzz_profile:
+            extra.append(f"--talkqa-fuzz-profile={fuzz_profile}")
+        if markexpr:
+            extra += ["-m", markexpr]
         code = _pytest(modules, extra)
         if not results.exists():
             report_error(f"pytest exited {code} before any checklist result was written")
             raise SystemExit(2)
         lines, totals = summarise(results)
+        if results_path:
+            import shutil
+
+            shutil.copyfile(results, results_path)
         if html_path:
             from talkqa.report import write_report
 
@@ -149,4 +169,25 @@ def record(paths: tuple[str, ...], out_dir: str, sandbox: bool, keyword: str | N
     extra = ["--record-mode=rewrite", f"--talkqa-backend={'sandbox' if sandbox else 'simulators'}", "-q"]
     if keyword:
         extra += ["-k", keyword]
-    raise SystemExit(_pytest(modules, extra))
+    before = _cassettes(modules)
+    code = _pytest(modules, extra)
+    after = _cassettes(modules)
+    written = [p for p, stamp in after.items() if before.get(p) != stamp]
+    if code == 0 and not written:
+        report_error("talkqa record: nothing was recorded: no test of these documents made a request "
+                     "(every check was skipped or deselected); see the skip reasons above")
+        raise SystemExit(1)
+    click.echo(f"{len(written)} cassette(s) written")
+    raise SystemExit(code)
+
+
+def _cassettes(modules: list[Path]) -> dict[Path, tuple[int, int]]:
+    """Every cassette of ``modules`` with its (mtime, size), to tell what a recording wrote."""
+    out: dict[Path, tuple[int, int]] = {}
+    for module in modules:
+        folder = module.parent / "cassettes" / module.stem
+        if folder.is_dir():
+            for path in folder.glob("*.yaml"):
+                st = path.stat()
+                out[path] = (st.st_mtime_ns, st.st_size)
+    return out

@@ -82,12 +82,17 @@ def compare(old: Path, new: Path) -> tuple[list[DocumentDiff], bool]:
         except _Failed:
             failed = True
             continue
-        if da and db:
-            diffs.append(diff_documents(da, db, name, _title_line(da), _title_line(db)))
-        elif db:
-            diffs.append(document_added(db, name, _title_line(db)))
-        elif da:
-            diffs.append(document_removed(da, name, _title_line(da)))
+        try:
+            if da and db:
+                diffs.append(diff_documents(da, db, name, _title_line(da), _title_line(db)))
+            elif db:
+                diffs.append(document_added(db, name, _title_line(db)))
+            elif da:
+                diffs.append(document_removed(da, name, _title_line(da)))
+        except Exception as exc:  # a bug, but one pair's: the others are still compared
+            report_bad_input(SpecError(str(b or a), 1, f"internal error comparing the documents "
+                                                       f"({type(exc).__name__}: {exc}); please report it"))
+            failed = True
     return diffs, failed
 
 

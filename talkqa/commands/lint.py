@@ -30,8 +30,15 @@ def lint(paths: tuple[str, ...], strict: bool, verbose: bool) -> None:
             report_bad_input(item)
             unreadable += 1
             continue
+        try:
+            diagnostics = lint_document(item)
+        except Exception as exc:  # a bug, but one document's: the others are still linted
+            report_bad_input(SpecError(item.path, 1, f"internal error linting the document ({type(exc).__name__}: "
+                                                     f"{exc}); please report it with the document"))
+            unreadable += 1
+            continue
         documents += 1
-        for d in lint_document(item):
+        for d in diagnostics:
             counts[d.code] += 1
             severities[d.severity] += 1
             if d.severity is Severity.INFO and not verbose:

@@ -82,7 +82,7 @@ class Bench:
     wire_forms: Callable[[ResourceConnector, str, Any], list[Any]] | None = None
     writes: list[Write] = field(default_factory=list)
     _sut: Sut | None = None
-    _domains: dict[tuple[str, str, str], Domain] = field(default_factory=dict)
+    _domains: dict[tuple[str, str, str], Domain | None] = field(default_factory=dict)
 
     # -- connectors ----------------------------------------------------------------------------
 
@@ -131,25 +131,29 @@ class Bench:
         for i, (path, spec) in enumerate(sorted(connector.fields.items())):
             if path == ref_field or spec.kind == "boolean" or spec.read_only:
                 continue
-            set_path(record, path, example(self.value_domain(side, label, path, spec), seed * 100 + i))
+            domain = self.value_domain(side, label, path, spec)
+            if domain is not None:
+                set_path(record, path, example(domain, seed * 100 + i))
         for i, row in enumerate(flow.syncable_rows):
             mine = row.source if side == "source" else row.target
             spec = connector.fields.get(mine)
             if spec is None or spec.read_only:
                 continue
-            set_path(record, mine, example(self.value_domain(side, label, mine, spec), seed * 100 + 50 + i))
+            domain = self.value_domain(side, label, mine, spec)
+            if domain is not None:
+                set_path(record, mine, example(domain, seed * 100 + 50 + i))
         for path, value in (overrides or {}).items():
             set_path(record, path, value)
         return record
 
-    def value_domain(self, side: str, label: str, path: str, spec: FieldSpec) -> Domain:
+    def value_domain(self, side: str, label: str, path: str, spec: FieldSpec) -> Domain | None:
         """The values ``path`` of a ``label`` record on ``side`` can hold so that every flow of the document
         that reads it (the entity on the same side, a row from the path) can carry it: the field's own
-        constraints joined with every compatible counterpart field's."""
+        constraints joined with every counterpart field's. None when a counterpart is of another kind
+        (a type change): no value survives it, so arrange leaves the path empty unless it is required."""
         key = (side, label, path)
-        cached = self._domains.get(key)
-        if cached is not None:
-            return cached
+        if key in self._domains:
+            return self._domains[key]
         specs = [spec]
         for flow in self.document.flows:
             if (flow.source_label if side == "source" else flow.target_label) != label:
@@ -164,8 +168,14 @@ class Bench:
             other = tgt if side == "source" else src
             for r in rows:
                 theirs = other.fields.get(r.target if side == "source" else r.source)
-                if theirs is not None and not theirs.read_only and incompatibility(spec, theirs) is None:
-                    specs.append(theirs)
+                if theirs is None or theirs.read_only:
+                    continue
+                if incompatibility(spec, theirs) is not None:
+                    if not spec.required_on_create:
+                        self._domains[key] = None
+                        return None
+                    continue
+                specs.append(theirs)
         found = self._domains[key] = join(specs)
         return found
 

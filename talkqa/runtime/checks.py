@@ -83,6 +83,9 @@ def _domain(src: ResourceConnector, tgt: ResourceConnector, row: Row, bench: Ben
         return Domain.of(sfield, tfield)
     a = bench.value_domain("source", flow.source_label, row.source, sfield)
     b = bench.value_domain("target", flow.target_label, row.target, tfield)
+    if a is None or b is None:
+        raise Unsupported("type change: another row of the document carries this property into a field of "
+                          "another kind, so no value survives every flow it reaches")
     return join([FieldSpec(row.source, a.kind, a.max_length), FieldSpec(row.target, b.kind, b.max_length)])
 
 
@@ -152,16 +155,18 @@ def same_id(a: Any, b: Any) -> bool:
 
 
 def linked_pair(
-    bench: Bench, case: dict[str, Any], flow: Flow, src: ResourceConnector, tgt: ResourceConnector, seed: int
+    bench: Bench, case: dict[str, Any], flow: Flow, src: ResourceConnector, tgt: ResourceConnector, seed: int,
+    overrides: dict[str, Any] | None = None,
 ) -> tuple[str, str, Record]:
     """A source record and its linked target, arranged as the flow's policy requires (a matching target
     first when the flow requires a link); also the source record as it was created."""
     if flow.policy is Policy.LINK_REQUIRED:
         head = f"{where(bench, case)}: linking a pair through the match rules"
-        source_id, target_id, created = _check_match_links(bench, case, flow, src, tgt, head, near_miss=False)
+        source_id, target_id, created = _check_match_links(bench, case, flow, src, tgt, head, near_miss=False,
+                                                           overrides=overrides)
         return source_id, target_id, created
     before = bench.ids(tgt)
-    created = bench.record_for(flow, "source", src, seed)
+    created = bench.record_for(flow, "source", src, seed, overrides)
     source_id = bench.create(src, created)
     bench.sync()
     target_id = linked_target(bench, tgt, before, f"{where(bench, case)}: creating the linked record")
@@ -176,9 +181,13 @@ def check_mapping(bench: Bench, case: dict[str, Any]) -> None:
         return
     domain = _domain(src, tgt, row, bench, flow)
     seed = case["line"] * 10
-    source_id, target_id, created = linked_pair(bench, case, flow, src, tgt, seed)
+    # fan-in: a target fed by several rows takes the first non-empty source (document order), so the
+    # rows before this one start empty, and this row's edit is the one that must arrive
+    overrides = dict.fromkeys(earlier_sources(flow, row)) if case["direction"] == "forward" else None
+    source_id, target_id, created = linked_pair(bench, case, flow, src, tgt, seed, overrides)
     baseline = get_path(created, row.source)
     value = _fresh_value(domain, seed + 1, baseline)
+    governing = governing_row(flow, row.target)
     if case["direction"] == "forward":
         bench_update(src, source_id, row.source, value)
         bench.sync()
@@ -187,6 +196,13 @@ def check_mapping(bench: Bench, case: dict[str, Any]) -> None:
         bench_update(tgt, target_id, row.target, value)
         bench.sync()
         _expect(bench, case, src, source_id, row.source, value, f"editing {tgt.entity}.{row.target}")
+    elif governing is not None and governing.source != id_path(src):
+        # another row (the first for this target and for its source) carries the edit back
+        bench_update(tgt, target_id, row.target, value)
+        bench.sync()
+        _expect(bench, {**case, "source": governing.source, "line": case["line"]}, src, source_id, governing.source,
+                value, f"editing {tgt.entity}.{row.target} (carried back by line {governing.line}, the row that "
+                "carries edits of it back)")
     else:
         bench_update(tgt, target_id, row.target, value)
         bench.sync()
@@ -213,6 +229,11 @@ def _check_identifier_row(
     """
     src_is_id, tgt_is_id = row.source == id_path(src), row.target == id_path(tgt)
     direction = case["direction"]
+    for is_id, connector, path in ((src_is_id, src, row.source), (tgt_is_id, tgt, row.target)):
+        spec = connector.fields.get(path)
+        if not is_id and (spec is None or spec.read_only):
+            why = "has no field" if spec is None else "cannot write the field"
+            raise Unsupported(f"the {connector.system} {connector.entity} connector {why} {path!r}")
     if tgt_is_id and not src_is_id and not flow.two_way:
         raise Unsupported("identifier row: the target's id is assigned by the target system and a one-way "
                           "flow carries nothing back")
@@ -256,6 +277,22 @@ def _check_identifier_row(
     if not sent or not same_id(sent[-1], source_id):
         raise ChecklistFailure(f"{head}\n  after {action}, the sync should write {tgt.entity}.{row.target} = "
                                f"{source_id!r}\n  but it " + (f"wrote {sent[-1]!r}" if sent else "sent no value"))
+
+
+def earlier_sources(flow: Flow, row: Row) -> list[str]:
+    """Sources of the rows before ``row`` that feed the same target (fan-in), in document order."""
+    out = []
+    for other in flow.syncable_rows:
+        if other is row or (other.line == row.line and other.source == row.source):
+            break
+        if other.target == row.target and other.source != row.source:
+            out.append(other.source)
+    return out
+
+
+def governing_row(flow: Flow, target: str) -> Row | None:
+    """The row that carries edits of ``target`` back to the source, if any (``Flow.reverse_rows``)."""
+    return next((r for r in flow.reverse_rows if r.target == target), None)
 
 
 def flow_first_source(flow: Flow, target: str) -> str:
@@ -369,6 +406,7 @@ def _check_match_links(
     head: str,
     *,
     near_miss: bool,
+    overrides: dict[str, Any] | None = None,
 ) -> tuple[str, str, Record]:
     """Arrange a target and a source that match (or nearly match) by one rule, sync, check; the linked
     pair and the source record as created. A rule on an identifier takes the id the system assigned."""
@@ -399,7 +437,7 @@ def _check_match_links(
             target_id = bench.create(tgt, bench.record_for(flow, "target", tgt, seed, {rule.target: value}))
             src_over = {rule.source: _fresh_value(domain, seed, value) if near_miss else value}
         before = bench.ids(tgt)
-        created = bench.record_for(flow, "source", src, seed + 1, src_over)
+        created = bench.record_for(flow, "source", src, seed + 1, {**(overrides or {}), **src_over})
         source_id = bench.create(src, created)
         if src_id_rule and tgt_id_rule and not same_id(source_id, target_id):
             raise Unsupported(f"identifier match rule: cannot arrange records with equal ids in these systems "

@@ -19,9 +19,9 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from talkqa.clock import Clock, FakeClock, SystemClock
-from talkqa.files import atomic_write
 from talkqa.simulators.faults import Fault, FaultPlan
 from talkqa.simulators.server import ServerThread, abort_connection
+from talkqa.simulators.state import StateJournal
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,11 @@ class Simulator:
     """Base class: a subclass registers routes and implements the vendor behaviour.
 
     All state lives in ``self.state`` (JSON-serialisable) guarded by ``self.lock``; call
-    ``self.changed()`` after mutating it so the state file (if any) is rewritten.
+    ``self.changed()`` after mutating it so the state file (if any) records the change. With a
+    state file the state's containers are tracked (:mod:`talkqa.simulators.state`): an entry
+    (record, token, counter) that was set, deleted or read since the last ``changed()`` is
+    appended to the file's journal if its value differs. An entry changed in place after it was
+    reached by iterating (``.values()``) is not seen: name it, ``changed(("auth", "refresh"))``.
     """
 
     slug = "simulator"
@@ -88,11 +92,11 @@ class Simulator:
         self.lock = threading.RLock()
         self.faults = FaultPlan(seed)
         self.state_file = Path(state_file) if state_file else None
+        self._journal = StateJournal(self.state_file) if self.state_file else None
         self._requests: list[dict[str, Any]] = []
         self._routes: list[_Route] = []
-        self.state: dict[str, Any] = self.empty_state()
-        if self.state_file and self.state_file.exists():
-            self.state = self.load_state(json.loads(self.state_file.read_text(encoding="utf-8")))
+        stored = self._journal.load() if self._journal else None
+        self.state = self.empty_state() if stored is None else self.load_state(stored)
         self.app = Starlette(routes=[Route("/{path:path}", self._handle, methods=ALL_METHODS)])
         self._server = ServerThread(self.app, port=port, name=self.slug)
         self.admin = SimulatorAdmin(self)
@@ -201,12 +205,24 @@ class Simulator:
             self._requests.append(entry)
 
     # ----- state ----------------------------------------------------------------------------
-    def changed(self) -> None:
-        """Persist the state when a state file is configured (atomic replace)."""
-        if not self.state_file:
+    @property
+    def state(self) -> dict[str, Any]:
+        return self._state
+
+    @state.setter
+    def state(self, value: dict[str, Any]) -> None:
+        """Replace the whole state (the next ``changed()`` writes it as a new snapshot)."""
+        self._state = self._journal.attach(value) if self._journal else value
+
+    def changed(self, *paths: tuple[str, ...]) -> None:
+        """Record what changed since the last call in the state file, if one is configured: every
+        entry set, deleted or read since, plus each of ``paths`` (a path names an entry or a whole
+        container, e.g. ``("auth", "refresh")``)."""
+        if self._journal is None:
             return
         with self.lock:
-            atomic_write(self.state_file, json.dumps(self.state, sort_keys=True))
+            self._journal.mark_all(paths)
+            self._journal.flush(self._state)
 
     def table(self, collection: str) -> dict[str, Any]:
         return self.state["collections"][collection]

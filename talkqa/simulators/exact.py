@@ -206,7 +206,8 @@ class ExactSimulator(Simulator):
                 if access:
                     access["issued"] -= seconds
                     access["expires"] -= seconds
-            self.changed()
+            # grants reached through .values() were changed in place: name them for the state file
+            self.changed(*([("auth", "refresh")] if refresh_token is None else []))
 
     # ----- API access ----------------------------------------------------------------------------
     def _access(self, request: Request, division: int | None) -> None:

@@ -67,4 +67,6 @@ def coerce(value: Any, spec: FieldSpec | None) -> Any:
         if isinstance(value, str) and value.strip().lower() in ("true", "false"):
             return value.strip().lower() == "true"
         raise NotConvertible(f"{value!r} is not true or false")
+    if isinstance(value, dt.date) and kind != "date":
+        return value.isoformat()  # a field of no stated kind: JSON holds a date as ISO 8601 text
     return value

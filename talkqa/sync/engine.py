@@ -131,8 +131,19 @@ class SyncEngine:
 
     def run_once(self) -> Summary:
         summary = Summary()
+        linked_pairs: set[str] = set()
         for index, flow in enumerate(self.document.flows):
+            before = summary.created + summary.linked
             self.sync_flow(index, flow, summary)
+            if summary.created + summary.linked > before:
+                linked_pairs.add(flow_key(self.document, index, flow))
+        # sections between the same two entities share links: one that ran before another linked a
+        # pair applies its rows now, so one cycle leaves the pair in sync
+        for index, flow in enumerate(self.document.flows):
+            key = flow_key(self.document, index, flow)
+            siblings = sum(flow_key(self.document, i, f) == key for i, f in enumerate(self.document.flows))
+            if key in linked_pairs and siblings > 1:
+                self.sync_flow(index, flow, summary)
         return summary
 
     # -- one flow ------------------------------------------------------------------------------
