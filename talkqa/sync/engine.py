@@ -252,7 +252,7 @@ class _FlowRun:
     def _knows(self, source_id: str) -> bool:
         """Whether this flow has synced the linked pair before (it has fingerprints of its rows)."""
         paths = {r.source for rows in self.targets.values() for r in rows}
-        return not paths or bool(paths & set(self.state.fingerprints(self.key, SOURCE, source_id)))
+        return paths <= set(self.state.fingerprints(self.key, SOURCE, source_id))
 
     def _source_change(self, change: Change, tgt_changed: dict[str, Record]) -> str | None:
         if self.predicate is not None and not self.predicate(change.record):
@@ -389,7 +389,9 @@ class _FlowRun:
                 _fp(get_path(src_rec, r.source)) != src_fp.get(r.source) for r in rows
             )
             tgt_value = get_path(tgt_rec, target) if tgt_rec is not None else None
-            tgt_changed = tgt_rec is not None and _fp(tgt_value) != tgt_fp.get(target)
+            # a target property never synced (no fingerprint) has no edit to carry back: only a change
+            # from a value the sync knew is an edit
+            tgt_changed = tgt_rec is not None and target in tgt_fp and _fp(tgt_value) != tgt_fp[target]
             if src_changed:
                 desired = forward[target]
                 if tgt_changed and _fp(desired) != _fp(tgt_value):
