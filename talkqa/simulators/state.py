@@ -11,7 +11,7 @@ compacted: rewritten atomically as a new snapshot.
 
 File format (UTF-8, one JSON document per line)::
 
-    {"talkqa-simulator-state": 1, "snapshot": {...the whole state...}}
+    {"snapshot": {...the whole state...}, "talkqa-simulator-state": 1}
     {"s": ["collections", "contacts", "5e0c..."], "v": {...the record...}}
     {"d": ["auth", "codes", "9f1a..."]}
 
