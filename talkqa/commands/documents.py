@@ -64,11 +64,20 @@ def collect(paths: Sequence[str]) -> Inputs:
 
     A file given by name is a document whatever it is (reading it refuses a FIFO, a device or a
     file too large, with its own error); a missing path, a symlink loop or a folder without
-    ``*.rst`` is an error here.
+    ``*.rst`` is an error here. A path given twice (by name or through its folder, however spelled)
+    is taken once, where it first appears.
     """
     out = Inputs()
+    seen: set[str] = set()
     for raw in paths:
         p = Path(raw)
+        try:
+            key = os.path.abspath(p)
+        except (OSError, ValueError):
+            key = raw
+        if key in seen:  # the same document (or folder) given twice is one input
+            continue
+        seen.add(key)
         try:
             is_folder = p.is_dir()
         except OSError:  # e.g. a name too long
@@ -79,7 +88,10 @@ def collect(paths: Sequence[str]) -> Inputs:
                 out.items.append(docs)
             else:
                 out.folders.append(p)
-                out.items.extend(docs)
+                for doc in docs:
+                    if os.path.abspath(doc) not in seen:
+                        seen.add(os.path.abspath(doc))
+                        out.items.append(doc)
             continue
         try:
             os.stat(p)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from click.testing import CliRunner, Result
 
+from generator.errors import one_line
 from talkqa.cli import main
 from tests.spec.docwriter import small_document
 
@@ -42,13 +43,11 @@ def error_lines(stderr: str) -> list[str]:
 
 
 def errors_for(stderr: str, path: str | Path) -> list[str]:
-    """The error lines naming ``path`` (exactly, with or without a line number)."""
-    out = []
-    for line in stderr.splitlines():
-        m = ERROR_LINE.match(line)
-        if m and m.group("path") == str(path):
-            out.append(line)
-    return out
+    """The error lines naming ``path`` exactly (``path: error: ...`` or ``path:LINE: error: ...``;
+    control characters in the path escaped, as the commands print them)."""
+    name = re.escape(one_line(str(path)))
+    pattern = re.compile(rf"^{name}(?::\d+)?: error: \S")
+    return [line for line in stderr.splitlines() if pattern.match(line)]
 
 
 def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:

@@ -200,3 +200,14 @@ def test_an_out_folder_starting_with_a_dash_is_still_a_path_to_pytest(
     assert (tmp_path / "-out" / "test_alpha_beta.py").is_file(), result.output
     (args,) = pytest_calls.module_args()
     assert args == [str(tmp_path / "-out" / "test_alpha_beta.py")]
+
+
+def test_a_document_given_twice_is_one_document(tmp_path: Path) -> None:
+    doc = write(tmp_path / "spec" / "alpha-beta.rst", good_document())
+    out = tmp_path / "out"
+    result = run("generate", doc, tmp_path / "spec", tmp_path / "spec" / ".." / "spec" / "alpha-beta.rst",
+                 "--out", out)
+    assert result.exit_code == 0, result.output
+    assert modules(out) == ["test_alpha_beta.py"]
+    model = run("model", doc, doc)
+    assert model.stdout.count("Alpha to Beta Dataflow") == 1
