@@ -31,9 +31,10 @@ def row_id(flow: Flow, source: str, target: str, direction: str) -> str:
 
 def _row_skip(flow: Flow, m: Mapping) -> str | None:
     if m.condition is not None:
-        return f"conditional row: synchronized only when {m.condition.text[0].lower()}{m.condition.text[1:]}"
-    if m.type == "unknown":
-        return f"data type {m.raw_type or '(blank)'} states nothing to check"
+        clauses = m.condition.clauses
+        if len(clauses) != 1 or not clauses[0].path.strip() or not clauses[0].value.strip():
+            return ("conditional row: the document leaves its value or path blank (or names several), so when "
+                    "it applies is not stated")
     if m.type == "other":
         return f"data type {m.raw_type!r} is not a type talkqa knows"
     return None
@@ -69,6 +70,10 @@ def _row_cases(doc: Document, kind: str) -> list[Case]:
                 continue
             for direction in ["forward", "reverse"] if flow.two_way else ["forward"]:
                 skip = _flow_skip(flow) or _row_skip(flow, m)
+                if not skip and m.condition is not None and direction == "reverse":
+                    skip = "conditional row: the document states when it applies for edits from the source only"
+                if not skip and m.condition is not None and kind == "fuzz":
+                    skip = "conditional row: its mapping test checks it with the condition held and not held"
                 if kind == "fuzz" and direction == "reverse" and id(m) not in reverse and not skip:
                     skip = NOT_REVERSE_ROW
                 out.append(
@@ -116,6 +121,7 @@ LINK_CHECKS: dict[str, list[tuple[str, str]]] = {
     ],
     "conditional": [
         ("creates-one-per-source", "every record meeting the condition gets exactly one linked target"),
+        ("skips-when-condition-fails", "a record for which the condition does not hold gets no counterpart"),
         ("second-sync-no-change", "a second sync with no edits writes nothing and creates nothing"),
     ],
     "unknown": [("policy", "the flow's link policy")],

@@ -142,9 +142,18 @@ class Bench:
             domain = self.value_domain(side, label, mine, spec)
             if domain is not None:
                 set_path(record, mine, example(domain, seed * 100 + 50 + i))
+        condition = self.flow_predicate(flow) if side == "source" else None
+        if condition is not None and condition.path and not condition.never:
+            set_path(record, condition.path, condition.holding())  # a record the flow applies to
         for path, value in (overrides or {}).items():
             set_path(record, path, value)
         return record
+
+    def flow_predicate(self, flow: Flow) -> predicates.Predicate | None:
+        """The predicate of a conditional flow (None: not conditional, or not understood)."""
+        if not flow.condition:
+            return None
+        return predicates.resolve(flow.condition, self.document.source_system.slug)
 
     def value_domain(self, side: str, label: str, path: str, spec: FieldSpec) -> Domain | None:
         """The values ``path`` of a ``label`` record on ``side`` can hold so that every flow of the document

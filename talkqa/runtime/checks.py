@@ -58,8 +58,9 @@ def _row(flow: Flow, case: dict[str, Any]) -> Row:
 
 def _flow(bench: Bench, case: dict[str, Any]) -> tuple[Flow, ResourceConnector, ResourceConnector]:
     flow = bench.document.flows[case["flow"]]
-    if flow.policy is Policy.CONDITIONAL and (flow.condition or "") not in predicates.registry():
-        raise Unsupported(f"conditional flow: no predicate registered for {flow.condition!r}")
+    if flow.policy is Policy.CONDITIONAL and bench.flow_predicate(flow) is None:
+        raise Unsupported(f"conditional flow: no predicate registered for {flow.condition!r} (add one to the "
+                          "system's profile, docs/systems.md)")
     try:
         src, tgt = bench.pair(flow)
     except LookupError as exc:
@@ -173,9 +174,30 @@ def linked_pair(
     return source_id, target_id, created
 
 
+def _switched_off(bench: Bench, case: dict[str, Any], flow: Flow, src: ResourceConnector,
+                  tgt: ResourceConnector) -> bool:
+    """A flow the document switches off ("This removes all ... for now"): nothing reaches the target."""
+    condition = bench.flow_predicate(flow)
+    if condition is None or not condition.never:
+        return False
+    before = bench.ids(tgt)
+    bench.create(src, bench.record_for(flow, "source", src, case["line"] * 10 + 9))
+    bench.sync()
+    new = bench.ids(tgt) - before
+    if new:
+        raise ChecklistFailure(f"{where(bench, case)}: the document switches this flow off ({flow.condition!r})\n"
+                               f"  but a {src.entity} produced {len(new)} new {tgt.entity} record(s)")
+    return True
+
+
 def check_mapping(bench: Bench, case: dict[str, Any]) -> None:
     flow, src, tgt = _flow(bench, case)
+    if _switched_off(bench, case, flow, src, tgt):
+        return
     row = _row(flow, case)
+    if row.condition is not None:
+        _check_conditional_row(bench, case, flow, src, tgt, row)
+        return
     if row.source == id_path(src) or row.target == id_path(tgt):
         _check_identifier_row(bench, case, flow, src, tgt, row)
         return
@@ -216,6 +238,56 @@ def check_mapping(bench: Bench, case: dict[str, Any]) -> None:
             forward,
             f"editing {tgt.entity}.{row.target} (not the row that carries edits back: reset to the source)",
         )
+
+
+def _check_conditional_row(
+    bench: Bench, case: dict[str, Any], flow: Flow, src: ResourceConnector, tgt: ResourceConnector, row: Row
+) -> None:
+    """"Dependant on having VALUE in PATH": the row syncs while PATH holds VALUE, and not otherwise."""
+    assert row.condition is not None
+    condition = predicates.row_condition(row.condition)
+    if condition is None:
+        raise Unsupported("conditional row: the document leaves its value or path blank (or names several), "
+                          "so when it applies is not stated")
+    if case["direction"] != "forward":
+        raise Unsupported("conditional row: the document states when it applies from the source only")
+    side = row.condition.side
+    holder = src if side == "source" else tgt
+    spec = holder.fields.get(condition.path)
+    if spec is None or spec.read_only:
+        raise Unsupported(f"conditional row: the {holder.system} {holder.entity} connector has no field "
+                          f"{condition.path!r} to hold {condition.equals!r}")
+    domain = _domain(src, tgt, row, bench, flow)
+    for holds, seed in ((True, case["line"] * 10), (False, case["line"] * 10 + 5)):
+        value_at_path = condition.holding() if holds else condition.failing()
+        over = {condition.path: value_at_path} if side == "source" else None
+        try:
+            source_id, target_id, created = linked_pair(bench, case, flow, src, tgt, seed, over)
+        except ValueError as exc:
+            raise Unsupported(f"conditional row: {condition.path} cannot hold {value_at_path!r} ({exc})") from None
+        if side == "target":
+            bench_update(tgt, target_id, condition.path, value_at_path)
+            bench.sync()
+        before = bench.read(tgt, target_id, row.target)
+        mark = len(bench.writes)
+        value = _fresh_value(domain, seed + 1, get_path(created, row.source))
+        bench_update(src, source_id, row.source, value)
+        bench.sync()
+        state = "holds" if holds else "does not hold"
+        if holds:
+            _expect(bench, case, tgt, target_id, row.target, value,
+                    f"editing {src.entity}.{row.source} while {condition.path} = {value_at_path!r} ({state})")
+        else:
+            after = bench.read(tgt, target_id, row.target)
+            sent = [w.values[row.target] for w in bench.writes[mark:]
+                    if w.entity == tgt.entity and w.record_id == target_id and row.target in w.values]
+            if sent and not bench.live:
+                after = sent[-1]
+            if not same(after, before):
+                raise ChecklistFailure(
+                    f"{where(bench, case)}: {row.source} -> {row.target} [forward]\n  with {condition.path} = "
+                    f"{value_at_path!r} the condition {row.condition.text!r} does not hold, so the row must not "
+                    f"sync\n  but {tgt.entity}.{row.target} changed from {before!r} to {after!r}")
 
 
 def _check_identifier_row(
@@ -322,6 +394,8 @@ def bench_update(connector: ResourceConnector, record_id: str, path: str, value:
 
 def check_link(bench: Bench, case: dict[str, Any]) -> None:
     flow, src, tgt = _flow(bench, case)
+    if _switched_off(bench, case, flow, src, tgt):
+        return
     check = case["check"]
     seed = case["line"] * 10 + 3
     head = f"{where(bench, case)} [{check}]: {case['statement']}"
@@ -333,6 +407,16 @@ def check_link(bench: Bench, case: dict[str, Any]) -> None:
         new = bench.ids(tgt) - before
         if len(new) != 2:
             raise ChecklistFailure(f"{head}\n  2 source records ({a}, {b}) gave {len(new)} new target records")
+        return
+    if check == "skips-when-condition-fails":
+        condition = bench.flow_predicate(flow)
+        assert condition is not None
+        bench.create(src, bench.record_for(flow, "source", src, seed, {condition.path: condition.failing()}))
+        bench.sync()
+        new = bench.ids(tgt) - before
+        if new:
+            raise ChecklistFailure(f"{head}\n  a {src.entity} with {condition.path} = {condition.failing()!r} "
+                                   f"(the condition does not hold) produced {len(new)} new {tgt.entity} record(s)")
         return
     if check == "no-create-without-match":
         _no_creating_sibling(bench, flow)

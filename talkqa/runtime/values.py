@@ -69,7 +69,7 @@ def join(specs: list[FieldSpec]) -> Domain:
 def incompatibility(source: FieldSpec, target: FieldSpec) -> str | None:
     """Why values of these two fields cannot be compared after a sync (a type change), or None."""
     kinds = frozenset({source.kind, target.kind})
-    if len(kinds) == 1 or kinds in COMPATIBLE:
+    if len(kinds) == 1 or kinds in COMPATIBLE or "any" in kinds:
         return None
     return f"type change: {source.path} is {source.kind}, {target.path} is {target.kind}"
 

@@ -42,10 +42,12 @@ from generator.model import Mapping as Row
 from talkqa.connectors.base import Change, ConnectorError, Record, ResourceConnector
 from talkqa.connectors.codecs import flatten, get_path, set_path
 from talkqa.sync.coerce import NotConvertible, coerce
+from talkqa.sync.predicates import Predicate as RowPredicate
+from talkqa.sync.predicates import row_condition
 from talkqa.sync.state import SyncState, decode_value, encode_value
 
 Resolver = Callable[[str, str], ResourceConnector]
-Predicate = Callable[[Record], bool]
+Predicate = Callable[[Record], bool]  # a conditional flow's condition over the source record
 
 SOURCE = "source"
 TARGET = "target"
@@ -197,7 +199,16 @@ class _FlowRun:
         # instead. A row from the source's identifier carries it forward and never back.
         self.src_id = getattr(src, "id_path", None)
         self.tgt_id = getattr(tgt, "id_path", None)
-        rows = [r for r in flow.syncable_rows if not (self.tgt_id and r.target == self.tgt_id)]
+        # conditional rows ("Dependant on having VALUE in PATH") apply while their side's record holds it
+        self.row_conditions: dict[int, tuple[str, RowPredicate]] = {}
+        for r in flow.mappings:
+            cond = row_condition(r.condition) if r.condition is not None else None
+            if cond is not None:
+                self.row_conditions[r.line] = (r.condition.side, cond)  # type: ignore[union-attr]
+        rows = [
+            r for r in flow.mappings
+            if (r.condition is None or r.line in self.row_conditions) and not (self.tgt_id and r.target == self.tgt_id)
+        ]
         self.writeback = [
             r for r in flow.syncable_rows
             if flow.two_way and self.tgt_id and r.target == self.tgt_id and r.source != self.src_id
@@ -281,16 +292,30 @@ class _FlowRun:
                 return None
         return self._create(change)
 
-    def _forward_values(self, record: Record) -> dict[str, Any]:
+    def _forward_values(self, record: Record, target: Record | None = None) -> dict[str, Any]:
+        """Target path -> value from ``record``: the first non-empty source among the rows feeding it (the
+        fan-in rule), of the rows that apply (a conditional row applies while its side holds its value;
+        a target path no row applies to is left out)."""
         out: dict[str, Any] = {}
-        for target, rows in self.targets.items():
-            value = None
+        for path, rows in self.targets.items():
+            value, applies = None, False
             for row in rows:
+                cond = self.row_conditions.get(row.line)
+                if cond is not None:
+                    side, predicate = cond
+                    if not predicate(record if side == SOURCE else target):
+                        continue
+                applies = True
                 value = get_path(record, row.source)
                 if not _empty(value):
                     break
-            out[target] = value
+            if applies:
+                out[path] = value
         return out
+
+    @property
+    def _target_conditions(self) -> bool:
+        return any(side == TARGET for side, _ in self.row_conditions.values())
 
     def _create(self, change: Change) -> str:
         ref = self.state.intent(self.key, change.id)
@@ -383,7 +408,11 @@ class _FlowRun:
         to_target: Record = {}
         to_source: Record = {}
         conflicts: list[tuple[str, Any, Any]] = []
-        forward = self._forward_values(src_rec) if src_rec is not None else {}
+        if tgt_rec is None and src_rec is not None and self._target_conditions:
+            tgt_rec_for_conditions: Record | None = self.tgt.get(target_id)
+        else:
+            tgt_rec_for_conditions = tgt_rec
+        forward = self._forward_values(src_rec, tgt_rec_for_conditions) if src_rec is not None else {}
         for target, rows in self.targets.items():
             src_changed = src_rec is not None and any(
                 _fp(get_path(src_rec, r.source)) != src_fp.get(r.source) for r in rows
@@ -392,14 +421,14 @@ class _FlowRun:
             # a target property never synced (no fingerprint) has no edit to carry back: only a change
             # from a value the sync knew is an edit
             tgt_changed = tgt_rec is not None and target in tgt_fp and _fp(tgt_value) != tgt_fp[target]
-            if src_changed:
+            if src_changed and target in forward:
                 desired = forward[target]
                 if tgt_changed and _fp(desired) != _fp(tgt_value):
                     conflicts.append((target, desired, tgt_value))
                     set_path(to_target, target, desired)
                 elif _fp(desired) != (_fp(tgt_value) if tgt_changed else tgt_fp.get(target)):
                     set_path(to_target, target, desired)
-            elif tgt_changed:
+            elif tgt_changed and not src_changed:
                 governing = self.reverse.get(target)
                 if governing is not None:
                     if _fp(tgt_value) == src_fp.get(governing.source):
@@ -409,7 +438,9 @@ class _FlowRun:
                         if other != target and any(r.source == governing.source for r in self.targets[other]):
                             set_path(to_target, other, tgt_value)
                 elif src_fp:  # not a reverse row: reset it to what the source says
-                    set_path(to_target, target, self._forward_values(_known(src_fp))[target])
+                    reset = self._forward_values(_known(src_fp), tgt_rec)
+                    if target in reset:
+                        set_path(to_target, target, reset[target])
         if not to_target and not to_source and not conflicts:
             if src_rec is not None or tgt_rec is not None:
                 self.summary.unchanged += 1

@@ -164,8 +164,8 @@ class GenericSystem(SystemPlugin):
     title = "generic JSON/HTTP system"
 
     def __init__(self, documents: Iterable[Any] = (), profiles: Mapping[str, Profile] | None = None) -> None:
-        self.schema = Schema.from_documents(documents)
         self.profiles = dict(find_profiles() if profiles is None else profiles)
+        self.schema = Schema.from_documents(documents, self.profiles)
 
     def profile(self, slug: str) -> Profile:
         return self.profiles.get(slug, DEFAULT)

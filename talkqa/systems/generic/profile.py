@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from talkqa.sync.predicates import Conventions, Predicate
 from talkqa.systems.generic.schema import entity_segment
 
 PROFILE_DIR = Path(__file__).resolve().parent.parent / "profiles"
@@ -24,36 +25,6 @@ PAGING_STYLES = ("cursor", "page", "offset", "next_link", "none")
 
 class ProfileError(ValueError):
     """A profile file is malformed (the message names the file and key)."""
-
-
-@dataclass(frozen=True)
-class Predicate:
-    """A conditional flow's condition, as data: the record holds ``equals`` (or one of ``one_of``) at
-    ``path``; ``never`` for flows the document says are switched off."""
-
-    path: str = ""
-    equals: Any = None
-    one_of: tuple[Any, ...] = ()
-    never: bool = False
-
-    def __call__(self, record: Mapping[str, Any]) -> bool:
-        if self.never:
-            return False
-        from talkqa.connectors.codecs import get_path
-
-        value = get_path(record, self.path)
-        if self.one_of:
-            return any(_same(value, v) for v in self.one_of)
-        return _same(value, self.equals)
-
-
-def _same(a: Any, b: Any) -> bool:
-    if isinstance(a, str) and isinstance(b, str):
-        return a.strip().lower() == b.strip().lower()
-    try:
-        return a == b or (a is not None and b is not None and float(a) == float(b))
-    except (TypeError, ValueError):
-        return False
 
 
 @dataclass(frozen=True)
@@ -89,6 +60,7 @@ class Profile:
     lists: tuple[str, ...] = ()  # path prefixes that are lists on the wire (``Emails`` of ``Emails.Value``)
     field_names: Mapping[str, str] = field(default_factory=dict)  # canonical path -> wire path
     predicates: Mapping[str, Predicate] = field(default_factory=dict)  # condition text -> predicate
+    conventions: Conventions = field(default_factory=Conventions)  # the fields the documents' wordings mean
     sources: tuple[str, ...] = ()
     guesses: tuple[str, ...] = ()
     file: str = ""
@@ -105,7 +77,7 @@ class Profile:
 
 DEFAULT = Profile()
 _SCALARS = {f.name for f in fields(Profile)} - {
-    "entity_paths", "required", "lists", "field_names", "predicates", "sources", "guesses", "file",
+    "entity_paths", "required", "lists", "field_names", "predicates", "sources", "guesses", "file", "conventions",
 }
 
 
@@ -143,8 +115,13 @@ def profile_from_mapping(raw: Mapping[str, Any], where: str = "<profile>") -> Pr
         if not isinstance(spec, dict):
             raise ProfileError(f"{where}: predicates.{text!r} must be a table")
         preds[text] = Predicate(path=str(spec.get("path", "")), equals=spec.get("equals"),
-                                one_of=tuple(spec.get("one_of", ())), never=bool(spec.get("never", False)))
+                                never=bool(spec.get("never", False)), text=text)
     values["predicates"] = preds
+    conv = sections.get("conventions", {})
+    unknown = set(conv) - {f.name for f in fields(Conventions)}
+    if unknown:
+        raise ProfileError(f"{where}: unknown key(s) in [conventions]: {', '.join(sorted(unknown))}")
+    values["conventions"] = Conventions(**{k: str(v) for k, v in conv.items()})
     profile = Profile(**values)
     if profile.auth_type not in AUTH_TYPES:
         raise ProfileError(f"{where}: auth.type must be one of {', '.join(AUTH_TYPES)}")
@@ -158,7 +135,7 @@ def _scalar(values: dict[str, Any], key: str, value: Any, where: str) -> None:
         values[key] = tuple(str(v) for v in value)
     elif key in _SCALARS:
         values[key] = value
-    elif key not in ("entities", "fields", "predicates"):
+    elif key not in ("entities", "fields", "predicates", "conventions"):
         raise ProfileError(f"{where}: unknown key {key!r}")
 
 

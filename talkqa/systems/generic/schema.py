@@ -21,6 +21,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from generator.model import Document
 from talkqa.connectors.base import FieldSpec
@@ -61,10 +62,16 @@ class Schema:
         self._entities: dict[tuple[str, str], EntitySchema] = dict(entities or {})
 
     @classmethod
-    def from_documents(cls, documents: Iterable[Document]) -> Schema:
+    def from_documents(cls, documents: Iterable[Document], profiles: Mapping[str, Any] | None = None) -> Schema:
+        from talkqa.sync.predicates import resolve
+
         seen: dict[tuple[str, str], _Paths] = defaultdict(_Paths)
         for doc in documents:
             for flow in doc.flows:
+                predicate = resolve(flow.condition, doc.source_system.slug, profiles) if flow.condition else None
+                if predicate is not None and predicate.path:
+                    kind = _value_kind(predicate.equals)
+                    seen[(doc.source_system.slug, flow.source_label.strip())].kinds[predicate.path][kind] += 1
                 sides = (
                     (doc.source_system.slug, flow.source_label, "source"),
                     (doc.target_system.slug, flow.target_label, "target"),
@@ -100,6 +107,16 @@ class Schema:
 
     def merged(self, other: Schema) -> Schema:
         return Schema({**self._entities, **other._entities})
+
+
+def _value_kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "float"
+    return "string"
 
 
 def _kind(counts: Counter[str]) -> str:
