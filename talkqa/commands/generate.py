@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from talkqa.commands.documents import bad_input_reported
-from talkqa.commands.suite import plan_documents, write_suite
+from talkqa.commands.suite import plan_documents, regenerate_command, write_suite
 
 
 @click.command("generate")
@@ -28,6 +28,8 @@ def generate(paths: tuple[str, ...], out_dir: str, check: bool) -> None:
         click.echo(
             f"{len(plan.files)} modules checked: " + ("up to date" if not problems else f"{len(problems)} stale")
         )
+        if problems:
+            click.echo(f"regenerate with: {regenerate_command(paths, out_dir)}")
         raise SystemExit(2 if bad_input_reported() else 1 if problems else 0)
     written = write_suite(suite)
     click.echo(f"{len(plan.files)} modules in {out_dir}: {written} written, {len(plan.orphans)} orphans removed")

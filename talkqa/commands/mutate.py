@@ -27,6 +27,7 @@ from talkqa.commands.check import _generate, _pytest
 from talkqa.commands.documents import read_documents, report_bad_input, report_error
 from talkqa.mutants.catalogue import CATALOGUE, Fields, UnknownMutant, broken_rows, parse_spec
 from talkqa.mutants.plugin import ENV
+from talkqa.shell import talkqa_command
 
 KILLING = ("failed",)
 SHOWN_ROWS = 8
@@ -339,7 +340,8 @@ def mutate(
         bad = [e for e in baseline or [] if e["outcome"] in KILLING]
         if baseline is None or bad or code not in (0, 5):
             report_error("talkqa mutate: the baseline (the unmutated reference sync) does not pass, so no mutant "
-                         "result would mean anything. Fix it first (talkqa check shows the failures).")
+                         "result would mean anything. Fix it first; see the failures with: "
+                         + talkqa_command("check", [d.path for d in documents], f"--out={out_dir}"))
             for e in bad:
                 where = f"{e['document']}:{e['line']} {e['case_id']}"
                 report_error(f"  {e['outcome']}: {where}: {_first_line(e['message'])}")

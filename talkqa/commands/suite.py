@@ -30,6 +30,7 @@ from generator.errors import SpecError
 from generator.parser import read_document
 from generator.suite_files import HEADER, Plan, plan_suite, write_plan
 from talkqa.commands.documents import Inputs, bad_input_reported, collect, report_bad_input
+from talkqa.shell import talkqa_command
 
 #: Options of the commands that name a file they write, with their flag (checked before a run).
 OUTPUT_FILE_OPTIONS = {"html_path": "--html", "junit_path": "--junit"}
@@ -234,6 +235,12 @@ def write_suite(suite: Suite) -> int:
         raise SystemExit(2) from None
 
 
+def regenerate_command(paths: Sequence[str] | Inputs, out_dir: str) -> str:
+    """The ``talkqa generate`` command that brings the suite of ``paths`` up to date (quoted)."""
+    given = [str(f) for f in paths.files] if isinstance(paths, Inputs) else [str(p) for p in paths]
+    return talkqa_command("generate", given, f"--out={out_dir}")
+
+
 def generate_modules(paths: Sequence[str] | Inputs, out_dir: str, frozen: bool) -> list[Path]:
     """Generate (or, ``frozen``, verify) the modules of the good documents of ``paths``; the module
     paths to run (never empty: no good document exits 2)."""
@@ -246,7 +253,8 @@ def generate_modules(paths: Sequence[str] | Inputs, out_dir: str, frozen: bool) 
         if problems:
             for line in problems:
                 click.echo(line, err=True)
-            click.echo("the generated suite is stale: run `talkqa generate` (or drop --frozen)", err=True)
+            click.echo("the generated suite is stale (or drop --frozen); regenerate it with: "
+                       + regenerate_command(paths, out_dir), err=True)
             raise SystemExit(1)
     else:
         write_suite(suite)

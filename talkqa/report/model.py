@@ -9,12 +9,13 @@
 from __future__ import annotations
 
 import re
-import shlex
 import textwrap
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from talkqa.shell import quote
 
 Entry = dict[str, Any]
 
@@ -124,7 +125,7 @@ def _minimal_value(lines: list[str]) -> str:
 
 
 def _pytest_command(nodeid: str | None) -> str | None:
-    return f"pytest {shlex.quote(nodeid)}" if nodeid else None
+    return f"pytest {quote(nodeid)}" if nodeid else None
 
 
 def worst(states: Iterable[str]) -> str:
