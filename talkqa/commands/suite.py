@@ -33,7 +33,7 @@ from talkqa.commands.documents import Inputs, bad_input_reported, collect, repor
 from talkqa.shell import talkqa_command
 
 #: Options of the commands that name a file they write, with their flag (checked before a run).
-OUTPUT_FILE_OPTIONS = {"html_path": "--html", "junit_path": "--junit"}
+OUTPUT_FILE_OPTIONS = {"html_path": "--html", "junit_path": "--junit", "results_path": "--results"}
 
 
 # -- output paths ---------------------------------------------------------------------------------

@@ -366,7 +366,7 @@ def _bad_output(kind: str, base: Path, odd: str, want_folder: bool) -> Path:
 
 @SETTINGS
 @given(st.sampled_from([k for k in OUT_KINDS if k != "read-only-folder" or ENFORCEABLE]),
-       st.sampled_from(["generate", "report", "check-html", "check-junit"]), ODD)
+       st.sampled_from(["generate", "report", "check-html", "check-junit", "check-results"]), ODD)
 def test_an_output_that_cannot_be_written(kind: str, command: str, odd: str) -> None:
     with workspace() as base:
         good = write(base / "docs" / "alpha-beta.rst", good_document())
@@ -382,7 +382,7 @@ def test_an_output_that_cannot_be_written(kind: str, command: str, odd: str) -> 
             elif command == "report":
                 result = run("report", results, "--out", target, "--root", base)
             else:
-                flag = "--html" if command == "check-html" else "--junit"
+                flag = {"check-html": "--html", "check-junit": "--junit", "check-results": "--results"}[command]
                 result = run("check", good, "--out", base / "suite", flag, target)
         assert result.exit_code == 2, result.output
         assert len(errors_for(result.stderr, target)) == 1, result.stderr
