@@ -226,4 +226,5 @@ def write_plan(plan: Plan) -> int:
 
 
 def _relative(path: Path, out: Path) -> str:
-    return path.relative_to(out).as_posix()
+    """``path`` relative to ``out`` (temp files come back absolute; ``--out`` may be relative)."""
+    return path.absolute().relative_to(out.absolute()).as_posix()

@@ -38,7 +38,8 @@ def value_for(spec: FieldSpec) -> st.SearchStrategy[Any]:
 
 def records(connector: ResourceConnector, skip: set[str]) -> st.SearchStrategy[dict[str, Any]]:
     specs = {p: s for p, s in connector.fields.items()
-             if s.kind != "boolean" and p not in skip and p != getattr(connector, "external_ref_field", None)}
+             if s.kind != "boolean" and not s.read_only and p not in skip
+             and p != getattr(connector, "external_ref_field", None)}
 
     @st.composite
     def build(draw: st.DrawFn) -> dict[str, Any]:

@@ -4,6 +4,7 @@ to ``$TALKQA_LEAKPROBE`` as JSON. Loaded with ``-p tests.generate.leakprobe`` in
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from collections.abc import Iterator
@@ -24,21 +25,23 @@ def _tokens(state: Any) -> list[str]:
 @pytest.fixture(autouse=True)
 def leakprobe(talkqa_backend: Any) -> Iterator[None]:
     yield
-    sims = talkqa_backend.sims
     path = os.environ["TALKQA_LEAKPROBE"]
     seen: dict[str, Any] = {"keys": {}, "tokens": []}
     if os.path.exists(path):
         with open(path, encoding="utf-8") as f:
             seen = json.load(f)
-    creds = sims.credentials
-    seen["keys"] = {
-        **seen["keys"],
-        **{f"poweroffice.{k}": v for k, v in creds["poweroffice"].items()},
-        "exact.client_secret": creds["exact"]["client_secret"],
-        "exact.client_id": creds["exact"]["client_id"],
-        "exact.refresh_token": creds["exact"]["refresh_token"],
-    }
-    auth = {"exact": sims.exact.state["auth"], "poweroffice": sims.poweroffice.state["auth"]}
-    seen["tokens"] = sorted(set(seen["tokens"]) | {t for t in _tokens(auth) if len(t) >= 16})
+    tokens: set[str] = set(seen["tokens"])
+    for slug, handle in talkqa_backend.systems._handles.items():
+        for tenant, sim in getattr(handle, "_sims", {}).items():
+            for name, value in dataclasses.asdict(sim.keys).items():
+                if isinstance(value, str):
+                    seen["keys"][f"{slug}{tenant}.{name}"] = value
+            tokens |= {t for t in _tokens(sim.state["auth"]) if len(t) >= 16}
+        store = getattr(handle, "store", None)  # the generic system's tenants
+        if store is not None:
+            for (system, tenant), creds in store._credentials.items():
+                for name, value in dataclasses.asdict(creds).items():
+                    seen["keys"][f"{system}/{tenant}.{name}"] = value
+    seen["tokens"] = sorted(tokens)
     with open(path, "w", encoding="utf-8") as f:
         json.dump(seen, f)

@@ -48,7 +48,7 @@ def test_every_row_of_a_document_has_its_cases(two_way: bool) -> None:
     assert len(cases["fuzz"]) == 4 * directions  # firstName, ssn, city->City, city->Town
     assert len(cases["match"]) == 4
     skipped = {c["source"]: c["skip"] for c in cases["mapping"] if c["direction"] == "forward" and c["skip"]}
-    assert sorted(skipped) == ["born", "notes", "ssn", "tags"]
+    assert sorted(skipped) == ["born"]  # a type talkqa does not know; N/A and list rows are checked
     if two_way:
         fuzz_skip = {c["target"]: c["skip"] for c in cases["fuzz"] if c["direction"] == "reverse"}
         assert fuzz_skip["City"] is None and "fan-in/fan-out" in fuzz_skip["Town"]

@@ -14,8 +14,8 @@ BROKEN = "Email"
 _original = engine._FlowRun._forward_values
 
 
-def _forward_values_shouting_email(self: Any, record: Any) -> dict[str, Any]:
-    values = _original(self, record)
+def _forward_values_shouting_email(self: Any, record: Any, *rest: Any) -> dict[str, Any]:
+    values = _original(self, record, *rest)
     if isinstance(values.get(BROKEN), str):
         values[BROKEN] = values[BROKEN].upper() + "!"
     return values

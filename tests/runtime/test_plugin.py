@@ -53,8 +53,8 @@ def test_replay_fails_when_the_sync_skips_a_recorded_write(suite: Path, tmp_path
     (tmp_path / "drop_city.py").write_text(
         "import talkqa.sync.engine as e\n"
         "orig = e._FlowRun._forward_values\n"
-        "def patched(self, record):\n"
-        "    out = orig(self, record)\n"
+        "def patched(self, record, *rest):\n"
+        "    out = orig(self, record, *rest)\n"
         "    return {k: (None if k == 'City' else v) for k, v in out.items()}\n"
         "e._FlowRun._forward_values = patched\n"
     )
