@@ -36,9 +36,11 @@ class Backend:
     mode = "simulators"
     arranges = True
 
-    def __init__(self, sut: str = "reference", documents: Iterable[Document] = ()) -> None:
+    def __init__(self, sut: str = "reference", documents: Iterable[Document] = (), *, recording: bool = False) -> None:
         self.sut = sut
-        self.systems = Systems(documents, mode=self.mode, clock=self.clock_for_run())
+        # the generic simulator answers without HTTP unless a cassette records or another process syncs
+        in_process = not recording and sut == "reference"
+        self.systems = Systems(documents, mode=self.mode, clock=self.clock_for_run(), in_process=in_process)
 
     def clock_for_run(self) -> Any:
         return FakeClock()

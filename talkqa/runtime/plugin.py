@@ -216,7 +216,9 @@ class Backends:
             from talkqa.runtime.backends import BACKENDS
 
             documents = [document_from_json(d) for d in self.config.stash.get(DOCUMENTS, [])]
-            self._made[name] = BACKENDS[name](sut=self.config.getoption("--talkqa-sut"), documents=documents)
+            self._made[name] = BACKENDS[name](
+                sut=self.config.getoption("--talkqa-sut"), documents=documents, recording=recording(self.config)
+            )
         return self._made[name]
 
     def made(self) -> list[Backend]:

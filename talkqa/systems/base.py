@@ -117,9 +117,10 @@ class SystemPlugin(ABC):
     # -- running -----------------------------------------------------------------------------------
     @abstractmethod
     def start_simulator(
-        self, *, clock: Clock, rate_limits: bool, documents: Iterable[Document] = ()
+        self, *, clock: Clock, rate_limits: bool, documents: Iterable[Document] = (), in_process: bool = False
     ) -> SimulatorHandle:
-        """Start this system's simulator (on 127.0.0.1 or in process)."""
+        """Start this system's simulator (on 127.0.0.1 or in process). ``in_process``: nothing records
+        cassettes, so a simulator may answer its connectors without HTTP."""
 
     @abstractmethod
     def open(self, key: SystemKey, config: Any, *, clock: Clock, seed: int = 0) -> SystemSession:

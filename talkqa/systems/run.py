@@ -59,6 +59,7 @@ class Systems:
         rate_limits: bool = True,
         env: Mapping[str, str] | None = None,
         plugins: Mapping[str, SystemPlugin] | None = None,
+        in_process: bool = False,
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
@@ -66,6 +67,7 @@ class Systems:
         self.mode = mode
         self.clock: Clock = clock or SystemClock()
         self.rate_limits = rate_limits
+        self.in_process = in_process  # nothing records: simulators may answer without HTTP
         self.env = dict(os.environ if env is None else env)
         self.plugins = dict(registry.plugins() if plugins is None else plugins)
         self.generic = GenericSystem(self.documents)
@@ -97,7 +99,7 @@ class Systems:
         name = plugin.slug
         if name not in self._handles:
             self._handles[name] = plugin.start_simulator(
-                clock=self.clock, rate_limits=self.rate_limits, documents=self.documents
+                clock=self.clock, rate_limits=self.rate_limits, documents=self.documents, in_process=self.in_process
             )
         return self._handles[name]
 

@@ -127,7 +127,8 @@ class ExactPlugin(SystemPlugin):
             env[p + "TOKEN_STORE"] = str(state_dir / f"{key.slug}{'-' + key.tenant if key.tenant else ''}-token.json")
         return env
 
-    def start_simulator(self, *, clock: Clock, rate_limits: bool, documents: Iterable[Any] = ()) -> _Handle:
+    def start_simulator(self, *, clock: Clock, rate_limits: bool, documents: Iterable[Any] = (),
+                        in_process: bool = False) -> _Handle:
         return _Handle(clock, rate_limits)
 
     def open(self, key: SystemKey, config: ExactConfig, *, clock: Clock, seed: int = 0) -> SystemSession:

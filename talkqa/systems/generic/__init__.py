@@ -22,6 +22,7 @@ from talkqa.connectors.http import SystemClient
 from talkqa.connectors.secret import Secret, secret_or_none
 from talkqa.systems.base import SimulatorHandle, SystemKey, SystemPlugin, SystemSession
 from talkqa.systems.generic.connector import GenericConnector
+from talkqa.systems.generic.direct import DirectClient
 from talkqa.systems.generic.profile import DEFAULT, Profile, find_profiles
 from talkqa.systems.generic.schema import Schema
 from talkqa.systems.generic.simulator import GenericStore, StoreTransport, asgi_app
@@ -39,7 +40,8 @@ class GenericConfig:
     client_id: str | None = None
     client_secret: Secret | None = None
     refresh_token: Secret | None = None
-    transport: httpx.BaseTransport | None = None  # the in-process simulator
+    transport: httpx.BaseTransport | None = None  # the in-process simulator, over httpx
+    store: GenericStore | None = None  # the in-process simulator, called directly (nothing records)
     rate_limit: tuple[int, float] | None = None
 
 
@@ -99,7 +101,12 @@ class _Session(SystemSession):
         self.config = config
         limits = {"default": config.rate_limit} if config.rate_limit else None
         secrets = [config.token, config.api_key, config.client_secret, config.refresh_token]
-        self.client = SystemClient(str(config.key), clock=clock, seed=seed, transport=config.transport, limits=limits)
+        self.client: Any
+        if config.store is not None:
+            self.client = DirectClient(str(config.key), config.store, clock)
+        else:
+            self.client = SystemClient(str(config.key), clock=clock, seed=seed, transport=config.transport,
+                                       limits=limits)
         for s in secrets:
             if s is not None:
                 self.client.redact.add(s.reveal())
@@ -121,9 +128,10 @@ class _Session(SystemSession):
 class GenericHandle(SimulatorHandle):
     """The generic store, in process; served over HTTP too once an external process needs it."""
 
-    def __init__(self, system: GenericSystem, clock: Clock) -> None:
+    def __init__(self, system: GenericSystem, clock: Clock, *, in_process: bool = False) -> None:
         self.system = system
         self.clock = clock
+        self.in_process = in_process
         self.store = GenericStore(system.schema, system.profiles, clock)
         self.transport = StoreTransport(self.store)
         self._server: Any = None
@@ -134,7 +142,7 @@ class GenericHandle(SimulatorHandle):
             key=key, base_url=self.store.base_url(key.slug, key.tenant), profile=self.system.profile(key.slug),
             token=Secret(creds.token), api_key=Secret(creds.api_key), client_id=creds.client_id,
             client_secret=Secret(creds.client_secret), refresh_token=Secret(creds.refresh_token),
-            transport=self.transport,
+            transport=self.transport, store=self.store if self.in_process else None,
         )
 
     def command_config(self, config: GenericConfig) -> GenericConfig:
@@ -145,7 +153,8 @@ class GenericHandle(SimulatorHandle):
             self._server.start()
         origin = self._server.url
         return dataclasses.replace(
-            config, base_url=self.store.base_url(config.key.slug, config.key.tenant, origin), transport=None
+            config, base_url=self.store.base_url(config.key.slug, config.key.tenant, origin), transport=None,
+            store=None,
         )
 
     def reset(self) -> None:
@@ -214,8 +223,9 @@ class GenericSystem(SystemPlugin):
             env[prefix + "CLIENT_ID"] = config.client_id
         return env
 
-    def start_simulator(self, *, clock: Clock, rate_limits: bool, documents: Iterable[Any] = ()) -> GenericHandle:
-        return GenericHandle(self, clock)
+    def start_simulator(self, *, clock: Clock, rate_limits: bool, documents: Iterable[Any] = (),
+                        in_process: bool = False) -> GenericHandle:
+        return GenericHandle(self, clock, in_process=in_process)
 
     def open(self, key: SystemKey, config: GenericConfig, *, clock: Clock, seed: int = 0) -> SystemSession:
         return _Session(self, config, clock, seed)

@@ -51,6 +51,24 @@ _JSON_TYPES = {
 }
 
 
+@dataclass
+class Req:
+    """One request, as the store reads it (from httpx, from the ASGI server, or from a direct call)."""
+
+    method: str
+    path: str
+    params: dict[str, str]
+    headers: Mapping[str, str]  # lower-case names
+    content: bytes
+    base: str  # scheme://host[:port] + path, for links the store hands out
+
+    @classmethod
+    def of(cls, request: httpx.Request) -> Req:
+        url = request.url
+        return cls(request.method, url.path, dict(url.params), {k.lower(): v for k, v in request.headers.items()},
+                   request.content, str(url.copy_with(query=None)))
+
+
 class ApiError(Exception):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
@@ -156,9 +174,14 @@ class GenericStore:
 
     # -- requests ------------------------------------------------------------------------------------
     def handle(self, request: httpx.Request) -> httpx.Response:
-        """Answer one request (the in-process transport and the HTTP server both come here)."""
+        """Answer one httpx request (the in-process transport and the HTTP server come here)."""
+        status, body = self.answer(Req.of(request))
+        return _json(status, body)
+
+    def answer(self, request: Req) -> tuple[int, Any]:
+        """(status, JSON body) for one request."""
         self.requests += 1
-        path = request.url.path
+        path = request.path
         try:
             if path.startswith(ADMIN_PREFIX + "/"):
                 return self._admin(request, path[len(ADMIN_PREFIX):])
@@ -171,19 +194,19 @@ class GenericStore:
                 profile = self.profile(slug)
                 if request.method == "POST" and profile.auth_type.startswith("oauth2") and \
                         rest == "/" + (profile.token_url or "oauth/token").lstrip("/"):
-                    return _json(200, self._token(tenant, request))
+                    return 200, self._token(tenant, request)
                 self._authorize(tenant, profile, request)
                 return self._route(slug, tenant, request, rest)
         except ApiError as exc:
-            return _json(exc.status, {"error": str(exc)})
+            return exc.status, {"error": str(exc)}
 
-    def _admin(self, request: httpx.Request, path: str) -> httpx.Response:
+    def _admin(self, request: Req, path: str) -> tuple[int, Any]:
         if (request.method, path) == ("POST", "/reset"):
             self.reset()
-            return _json(200, {"ok": True})
+            return 200, {"ok": True}
         raise ApiError(404, f"no admin route {request.method} {path}")
 
-    def _authorize(self, tenant: _Tenant, profile: Profile, request: httpx.Request) -> None:
+    def _authorize(self, tenant: _Tenant, profile: Profile, request: Req) -> None:
         if profile.auth_type == "none":
             return
         if profile.auth_type == "api_key":
@@ -195,7 +218,7 @@ class GenericStore:
         if token not in tenant.tokens:
             raise ApiError(401, "missing, expired or unknown bearer token")
 
-    def _token(self, tenant: _Tenant, request: httpx.Request) -> dict[str, Any]:
+    def _token(self, tenant: _Tenant, request: Req) -> dict[str, Any]:
         form = dict(parse_qsl(request.content.decode("utf-8", "replace")))
         grant = form.get("grant_type")
         creds = tenant.credentials
@@ -228,26 +251,26 @@ class GenericStore:
         tail = rest[len(path):].strip("/")
         return entity, path, (tail or None)
 
-    def _route(self, slug: str, tenant: _Tenant, request: httpx.Request, rest: str) -> httpx.Response:
+    def _route(self, slug: str, tenant: _Tenant, request: Req, rest: str) -> tuple[int, Any]:
         entity, path, record_id = self._entity_for(slug, rest)
         table = tenant.records.setdefault(path, {})
         method = request.method
         if record_id is None:
             if method == "GET":
-                return _json(200, self._list(entity, table, request))
+                return 200, self._list(entity, table, request)
             if method == "POST":
                 record = self._create(entity, tenant, table, _body(request))
-                return _json(201, self._single(entity, record))
+                return 201, self._single(entity, record)
             raise ApiError(405, f"method {method} not allowed on a collection")
         if record_id not in table:
             raise ApiError(404, f"no {entity.schema.entity} with id {record_id}")
         if method == "GET":
-            return _json(200, self._single(entity, table[record_id]))
+            return 200, self._single(entity, table[record_id])
         if method in ("PATCH", "PUT"):
             record = table[record_id]
             self._write(entity, record, _body(request), create=False)
             record[entity.profile.modified_field] = self._stamp()
-            return _json(200, self._single(entity, record))
+            return 200, self._single(entity, record)
         raise ApiError(405, f"method {method} not allowed on a record")
 
     def _single(self, entity: _Entity, record: dict[str, Any]) -> Any:
@@ -301,9 +324,9 @@ class GenericStore:
             _check_type(entity.schema.entity, path, spec, value)
         _merge(record, body, set(profile.lists), "")
 
-    def _list(self, entity: _Entity, table: dict[str, dict[str, Any]], request: httpx.Request) -> Any:
+    def _list(self, entity: _Entity, table: dict[str, dict[str, Any]], request: Req) -> Any:
         profile = entity.profile
-        query = dict(request.url.params)
+        query = dict(request.params)
         rows = sorted(table.values(), key=lambda r: (r[profile.modified_field], str(r[entity.id_field])))
         since = query.get(profile.since_param) if profile.since_param else None
         if since:
@@ -335,12 +358,12 @@ class GenericStore:
                 set_path(body, profile.next_cursor_path, cursor)
             else:
                 params = {**query, profile.cursor_param: cursor}
-                link = f"{request.url.copy_with(query=None)}?{urlencode(params)}" if more else None
+                link = f"{request.base}?{urlencode(params)}" if more else None
                 set_path(body, profile.next_link_path, link)
         return body
 
 
-def _body(request: httpx.Request) -> Any:
+def _body(request: Req) -> Any:
     try:
         return json.loads(request.content or b"null")
     except ValueError:

@@ -110,7 +110,8 @@ class PowerOfficePlugin(SystemPlugin):
             env[p + "V1_PARENT"] = config.v1_parent
         return env
 
-    def start_simulator(self, *, clock: Clock, rate_limits: bool, documents: Iterable[Any] = ()) -> _Handle:
+    def start_simulator(self, *, clock: Clock, rate_limits: bool, documents: Iterable[Any] = (),
+                        in_process: bool = False) -> _Handle:
         return _Handle(clock, rate_limits)
 
     def open(self, key: SystemKey, config: PowerOfficeConfig, *, clock: Clock, seed: int = 0) -> SystemSession:
