@@ -24,11 +24,22 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, Phase, example, given, settings
 
-from generator.model import Document
+from generator.model import Document, Policy
 from talkqa.connectors.codecs import get_path, set_path
 from talkqa.runtime.bench import Bench
 from talkqa.runtime.cassettes import unplayed
-from talkqa.runtime.checks import ChecklistFailure, Unsupported, _domain, _flow, _row, linked_target, same
+from talkqa.runtime.checks import (
+    ChecklistFailure,
+    Unsupported,
+    _domain,
+    _flow,
+    _row,
+    earlier_sources,
+    id_path,
+    linked_pair,
+    linked_target,
+    same,
+)
 from talkqa.runtime.values import Domain, domain_gap, edge_examples, strategy
 from talkqa.runtime.values import example as example_value
 
@@ -103,16 +114,21 @@ def one_example(bench: Bench, case: dict[str, Any], value: Any) -> None:
     seed = case["line"] * 10 + 2
     head = f"{case['document']}:{case['line']}: {case['flow_title']}: {row.source} -> {row.target}"
     head += f" [{case['direction']}]"
-    before = bench.ids(tgt)
+    # fan-in: the rows before this one that feed the same target start empty (their value would win)
+    earlier: dict[str, Any] = dict.fromkeys(earlier_sources(flow, row))
     if case["direction"] == "forward":
-        bench.create(src, bench.record_for(flow, "source", src, seed, {row.source: value}))
-        bench.sync()
-        target_id = linked_target(bench, tgt, before, head)
+        if flow.policy is Policy.LINK_REQUIRED:  # nothing is created: link a pair, then edit the source
+            source_id, target_id, _created = linked_pair(bench, case, flow, src, tgt, seed, earlier or None)
+            src.update(source_id, set_path({}, row.source, value))
+            bench.sync()
+        else:
+            before = bench.ids(tgt)
+            bench.create(src, bench.record_for(flow, "source", src, seed, {**earlier, row.source: value}))
+            bench.sync()
+            target_id = linked_target(bench, tgt, before, head)
         where_, system, path, record_id = "target", tgt, row.target, target_id
     else:
-        source_id = bench.create(src, bench.record_for(flow, "source", src, seed))
-        bench.sync()
-        target_id = linked_target(bench, tgt, before, head)
+        source_id, target_id, _created = linked_pair(bench, case, flow, src, tgt, seed)
         tgt.update(target_id, set_path({}, row.target, value))
         bench.sync()
         where_, system, path, record_id = "source", src, row.source, source_id
@@ -134,6 +150,9 @@ def run_fuzz(request: pytest.FixtureRequest, backend: Any, document: Document, c
     probe = backend.bench(document, tmp_path / "probe", prepare=False)
     flow, src, tgt = _flow(probe, case)
     row = _row(flow, case)
+    if row.source == id_path(src) or row.target == id_path(tgt):
+        raise Unsupported("identifier row: the systems assign ids, so there is no value to fuzz (its mapping "
+                          "test checks it)")
     domain = _domain(src, tgt, row, probe, flow)
     gap = domain_gap(src.fields[row.source], tgt.fields[row.target])
     probe.close()
