@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import threading
 from pathlib import Path
@@ -13,27 +14,35 @@ from generator.errors import SpecError
 from generator.parser import parse_file
 from talkqa.commands.documents import report_error
 from talkqa.connectors.config import SIMULATORS_FILE, ConfigError, Endpoints
-from talkqa.connectors.registry import Connections, connector_for
 from talkqa.sync import predicates
 from talkqa.sync.engine import Summary, SyncEngine
 from talkqa.sync.state import StateLocked, SyncState
+from talkqa.systems import registry
+from talkqa.systems.base import NotConfigured, SystemKey
+from talkqa.systems.run import Systems
 
 
-def _endpoints(config: str | None) -> Endpoints:
+def _environment(config: str | None) -> dict[str, str]:
+    """The settings every system's plugin reads: the environment, ``--config``, or, when nothing is
+    configured, the simulators ``talkqa simulate`` started (``.talkqa/simulators.json``)."""
+    env = dict(os.environ)
     if config:
-        return Endpoints.from_file(config)
-    env = Endpoints.from_env()
-    if env.poweroffice is not None or env.exact is not None:
+        env["TALKQA_CONFIG"] = config
         return env
-    if Path(SIMULATORS_FILE).exists():
-        # the rotated Exact refresh token must outlive this process; one store per simulator run
-        client_id = json.loads(Path(SIMULATORS_FILE).read_text())["credentials"]["exact"]["client_id"]
-        store = Path(SIMULATORS_FILE).parent / f"exact-token-{client_id}.json"
-        return Endpoints.from_simulators(SIMULATORS_FILE, token_store=store)
-    raise ConfigError(
-        f"no endpoints: set TALKQA_* variables or TALKQA_CONFIG, pass --config, or start `talkqa simulate` "
-        f"(it writes {SIMULATORS_FILE})"
-    )
+    configured = Endpoints.from_env(env)
+    if configured.poweroffice is not None or configured.exact is not None or not Path(SIMULATORS_FILE).exists():
+        return env
+    # the rotated Exact refresh token must outlive this process; one store per simulator run
+    client_id = json.loads(Path(SIMULATORS_FILE).read_text())["credentials"]["exact"]["client_id"]
+    store = Path(SIMULATORS_FILE).parent / f"exact-token-{client_id}.json"
+    sims = Endpoints.from_simulators(SIMULATORS_FILE, token_store=store)
+    for slug, part in (("powerofficego", sims.poweroffice), ("exact", sims.exact)):
+        found = registry.plugin(slug)
+        if found is not None and part is not None:
+            env.update(found.command_env(SystemKey(slug), part, None))
+    if sims.exact is not None:
+        env["TALKQA_EXACT_TOKEN_STORE"] = str(store)
+    return env
 
 
 def print_summary(summary: Summary, console: Console) -> None:
@@ -70,7 +79,8 @@ def sync(
 ) -> None:
     """Synchronize the two systems of DOCUMENT as it says, with the reference sync.
 
-    Without --config or TALKQA_* settings it uses the simulators `talkqa simulate` started.
+    Every system is reached through its plugin: TALKQA_<SYSTEM>_* settings (or --config for PowerOffice
+    Go and Exact Online; without either, the simulators `talkqa simulate` started).
     Exit status: 0 when every record synced, 1 when some failed, 2 for bad input or configuration,
     3 when another sync holds the state file (after --wait seconds).
     """
@@ -93,15 +103,13 @@ def sync(
             )
         return
     try:
-        endpoints = _endpoints(config)
-    except ConfigError as exc:
+        systems = Systems([doc], mode="live", env=_environment(config))
+        binding = systems.bind(doc, prepare=False)
+        systems.prepare_document(doc, binding)  # every system the document names must be reachable
+    except (ConfigError, NotConfigured) as exc:
         report_error(f"{document}:1: error: {exc}")
         raise SystemExit(2) from None
-    connections = Connections(endpoints)
-    engine = SyncEngine(
-        doc, lambda slug, label: connector_for(slug, label, endpoints, connections=connections), state,
-        predicates=predicates.registry(),
-    )
+    engine = SyncEngine(doc, binding.resolve, state, predicates=predicates.registry(doc))
     stop = threading.Event()
     if mode == "watch":
         signal.signal(signal.SIGINT, lambda *_: stop.set())

@@ -41,6 +41,7 @@ class Backend:
         # the generic simulator answers without HTTP unless a cassette records or another process syncs
         in_process = not recording and sut == "reference"
         self.systems = Systems(documents, mode=self.mode, clock=self.clock_for_run(), in_process=in_process)
+        self._domain_cache: dict[str, dict[Any, Any]] = {}  # per document: value domains (fields never change)
 
     def clock_for_run(self) -> Any:
         return FakeClock()
@@ -62,7 +63,7 @@ class Backend:
         return Bench(
             document, binding.resolve, state_dir, live=self.live,
             make_sut=self._sut_factory(binding), on_close=binding.close,
-            wire_forms=self.wire_forms,
+            wire_forms=self.wire_forms, _domains=self._domain_cache.setdefault(document.path, {}),
         )
 
     def wire_forms(self, connector: Any, path: str, value: Any) -> list[Any]:

@@ -83,6 +83,7 @@ class Bench:
     writes: list[Write] = field(default_factory=list)
     _sut: Sut | None = None
     _domains: dict[tuple[str, str, str], Domain | None] = field(default_factory=dict)
+    _recording: dict[tuple[str, str], RecordingConnector] = field(default_factory=dict)
 
     # -- connectors ----------------------------------------------------------------------------
 
@@ -92,7 +93,11 @@ class Bench:
         return src, tgt
 
     def _sut_resolve(self, slug: str, label: str) -> ResourceConnector:
-        return RecordingConnector(self.resolve(slug, label), self.writes)
+        key = (slug, label)
+        found = self._recording.get(key)
+        if found is None:
+            found = self._recording[key] = RecordingConnector(self.resolve(slug, label), self.writes)
+        return found  # type: ignore[return-value]
 
     @property
     def sut(self) -> Sut:

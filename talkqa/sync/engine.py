@@ -39,7 +39,7 @@ from typing import Any
 
 from generator.model import Document, Flow, Policy
 from generator.model import Mapping as Row
-from talkqa.connectors.base import Change, ConnectorError, Record, ResourceConnector
+from talkqa.connectors.base import Change, ConnectorError, Page, Record, ResourceConnector
 from talkqa.connectors.codecs import flatten, get_path, set_path
 from talkqa.sync.coerce import NotConvertible, coerce
 from talkqa.sync.predicates import Predicate as RowPredicate
@@ -130,23 +130,45 @@ class SyncEngine:
         self.resolve = resolve
         self.state = state
         self.predicates = dict(predicates or {})
+        self._keys = [flow_key(document, i, f) for i, f in enumerate(document.flows)]
+        self._wm_keys = [f"{k}#{i}" for i, k in enumerate(self._keys)]
+        self._pages: dict[tuple[int, str | None], tuple[ResourceConnector, Page]] = {}
+        self._plans: dict[tuple[int, str | None, str | None], _Plan] = {}
 
     def run_once(self) -> Summary:
         summary = Summary()
+        self._pages.clear()
+        keys = self._keys
         linked_pairs: set[str] = set()
         for index, flow in enumerate(self.document.flows):
             before = summary.created + summary.linked
             self.sync_flow(index, flow, summary)
             if summary.created + summary.linked > before:
-                linked_pairs.add(flow_key(self.document, index, flow))
+                linked_pairs.add(keys[index])
         # sections between the same two entities share links: one that ran before another linked a
         # pair applies its rows now, so one cycle leaves the pair in sync
         for index, flow in enumerate(self.document.flows):
-            key = flow_key(self.document, index, flow)
-            siblings = sum(flow_key(self.document, i, f) == key for i, f in enumerate(self.document.flows))
-            if key in linked_pairs and siblings > 1:
+            if keys[index] in linked_pairs and keys.count(keys[index]) > 1:
                 self.sync_flow(index, flow, summary)
+        self._pages.clear()
         return summary
+
+    # -- reading each entity once a cycle ---------------------------------------------------------
+
+    def changed_since(self, connector: ResourceConnector, watermark: str | None) -> Page:
+        """``connector.changed_since(watermark)``, read once per cycle: flows reading the same entity from
+        the same watermark share the answer until something is written to that entity."""
+        key = (id(connector), watermark)
+        entry = self._pages.get(key)
+        if entry is None or entry[0] is not connector:  # the connector is kept, so its id is not reused
+            entry = self._pages[key] = (connector, connector.changed_since(watermark))
+        return entry[1]
+
+    def wrote(self, connector: ResourceConnector) -> None:
+        """Something was written through ``connector``: its listings are stale."""
+        ident = id(connector)
+        for key in [k for k in self._pages if k[0] == ident]:
+            del self._pages[key]
 
     # -- one flow ------------------------------------------------------------------------------
 
@@ -163,12 +185,77 @@ class SyncEngine:
             return
         _FlowRun(self, index, flow, src, tgt, summary).run()
 
+    def plan(self, index: int, flow: Flow, src: ResourceConnector, tgt: ResourceConnector) -> _Plan:
+        key = (index, getattr(src, "id_path", None), getattr(tgt, "id_path", None))
+        found = self._plans.get(key)
+        if found is None:
+            cached = _PLANS.get(id(self.document))
+            if cached is None or cached[0] is not self.document:
+                if len(_PLANS) > 64:
+                    _PLANS.clear()
+                cached = _PLANS[id(self.document)] = (self.document, {})
+            found = cached[1].get(key)
+            if found is None:
+                found = cached[1][key] = _Plan.of(self, index, flow, src, tgt)
+            self._plans[key] = found
+        return found
+
     def _unsupported(self, flow: Flow) -> str | None:
         if flow.policy is Policy.UNKNOWN:
             return "the document states no link policy"
         if flow.policy is Policy.CONDITIONAL and (flow.condition or "") not in self.predicates:
             return f"no predicate registered for the condition {flow.condition!r}"
         return None
+
+
+#: plans by document (a sync engine is made per check; the document object lives for the test)
+_PLANS: dict[int, tuple[Document, dict[tuple[int, str | None, str | None], _Plan]]] = {}
+
+
+@dataclass
+class _Plan:
+    """What a flow's run needs that does not change between cycles (made once per flow and connectors)."""
+
+    key: str
+    wm_key: str
+    target_resource: str
+    src_id: str | None
+    tgt_id: str | None
+    row_conditions: dict[int, tuple[str, RowPredicate]]
+    writeback: list[Row]
+    targets: dict[str, list[Row]]
+    reverse: dict[str, Row]
+
+    @classmethod
+    def of(cls, engine: SyncEngine, index: int, flow: Flow, src: ResourceConnector, tgt: ResourceConnector) -> _Plan:
+        # identifiers are assigned by each system: a row into the target's identifier is not written
+        # forward; in a two-way flow the sync writes the target's id back into the source property
+        # instead. A row from the source's identifier carries it forward and never back.
+        src_id = getattr(src, "id_path", None)
+        tgt_id = getattr(tgt, "id_path", None)
+        # conditional rows ("Dependant on having VALUE in PATH") apply while their side's record holds it
+        row_conditions: dict[int, tuple[str, RowPredicate]] = {}
+        for r in flow.mappings:
+            cond = row_condition(r.condition) if r.condition is not None else None
+            if cond is not None:
+                row_conditions[r.line] = (r.condition.side, cond)  # type: ignore[union-attr]
+        rows = [
+            r for r in flow.mappings
+            if (r.condition is None or r.line in row_conditions) and not (tgt_id and r.target == tgt_id)
+        ]
+        writeback = [
+            r for r in flow.syncable_rows
+            if flow.two_way and tgt_id and r.target == tgt_id and r.source != src_id
+        ]
+        targets: dict[str, list[Row]] = {}
+        for row in rows:
+            targets.setdefault(row.target, []).append(row)
+        reverse = {
+            row.target: row for row in flow.reverse_rows
+            if row.source != src_id and not (tgt_id and row.target == tgt_id)
+        }
+        return cls(engine._keys[index], engine._wm_keys[index], f"{engine.document.system_key('target')}:"
+                   f"{flow.target_label}", src_id, tgt_id, row_conditions, writeback, targets, reverse)
 
 
 class _FlowRun:
@@ -183,49 +270,32 @@ class _FlowRun:
         tgt: ResourceConnector,
         summary: Summary,
     ) -> None:
+        self.engine = engine
         self.state = engine.state
         self.flow = flow
         self.src = src
         self.tgt = tgt
         self.summary = summary
-        self.key = flow_key(engine.document, index, flow)
-        self.wm_key = watermark_key(engine.document, index, flow)
-        self.target_resource = f"{engine.document.system_key('target')}:{flow.target_label}"
+        plan = engine.plan(index, flow, src, tgt)
+        self.key = plan.key
+        self.wm_key = plan.wm_key
+        self.target_resource = plan.target_resource
         self.predicate = engine.predicates.get(flow.condition or "") if flow.policy is Policy.CONDITIONAL else None
         self._index: dict[int, dict[str, list[str]]] | None = None
         self._targets: dict[str, Record] = {}
-        # identifiers are assigned by each system: a row into the target's identifier is not written
-        # forward; in a two-way flow the sync writes the target's id back into the source property
-        # instead. A row from the source's identifier carries it forward and never back.
-        self.src_id = getattr(src, "id_path", None)
-        self.tgt_id = getattr(tgt, "id_path", None)
-        # conditional rows ("Dependant on having VALUE in PATH") apply while their side's record holds it
-        self.row_conditions: dict[int, tuple[str, RowPredicate]] = {}
-        for r in flow.mappings:
-            cond = row_condition(r.condition) if r.condition is not None else None
-            if cond is not None:
-                self.row_conditions[r.line] = (r.condition.side, cond)  # type: ignore[union-attr]
-        rows = [
-            r for r in flow.mappings
-            if (r.condition is None or r.line in self.row_conditions) and not (self.tgt_id and r.target == self.tgt_id)
-        ]
-        self.writeback = [
-            r for r in flow.syncable_rows
-            if flow.two_way and self.tgt_id and r.target == self.tgt_id and r.source != self.src_id
-        ]
-        self.targets: dict[str, list[Row]] = {}
-        for row in rows:
-            self.targets.setdefault(row.target, []).append(row)
-        self.reverse = {
-            row.target: row for row in flow.reverse_rows
-            if row.source != self.src_id and not (self.tgt_id and row.target == self.tgt_id)
-        }
+        self.src_id, self.tgt_id = plan.src_id, plan.tgt_id
+        self.row_conditions = plan.row_conditions
+        self.writeback = plan.writeback
+        self.targets = {k: list(v) for k, v in plan.targets.items()}  # copies: a mutant may change its own
+        self.reverse = dict(plan.reverse)
 
     def run(self) -> None:
         failed = False
         try:
-            src_page = self.src.changed_since(self.state.watermark(self.wm_key, SOURCE))
-            tgt_page = self.tgt.changed_since(self.state.watermark(self.wm_key, TARGET)) if self.flow.two_way else None
+            src_mark = self.state.watermark(self.wm_key, SOURCE)
+            tgt_mark = self.state.watermark(self.wm_key, TARGET) if self.flow.two_way else None
+            src_page = self.engine.changed_since(self.src, src_mark)
+            tgt_page = self.engine.changed_since(self.tgt, tgt_mark) if self.flow.two_way else None
         except ConnectorError as exc:
             self.summary.errors.append(f"{self.flow.title}: reading changes: {exc}")
             return
@@ -254,7 +324,8 @@ class _FlowRun:
             except ConnectorError as exc:
                 failed = True
                 self.summary.errors.append(f"{self.flow.title}: target record {target_id}: {exc}")
-        if not failed:
+        moved = src_page.watermark != src_mark or (tgt_page is not None and tgt_page.watermark != tgt_mark)
+        if not failed and moved:
             with self.state.transaction():
                 self.state.set_watermark(self.wm_key, SOURCE, src_page.watermark)
                 if tgt_page is not None:
@@ -332,6 +403,7 @@ class _FlowRun:
             complete = getattr(self.tgt, "complete_for_create", None)
             if complete is not None:  # what the target requires on create but the document does not map
                 body = complete(body)
+            self.engine.wrote(self.tgt)
             target_id = self.tgt.create(body, external_ref=ref)
             self.summary.created += 1
         else:
@@ -358,6 +430,7 @@ class _FlowRun:
                 set_path(changes, row.source, value)
         changes = self._coerced(changes, self.src)
         if changes:
+            self.engine.wrote(self.src)
             self.src.update(source_id, changes)
             self.summary.updated += 1
 
@@ -486,9 +559,11 @@ class _FlowRun:
         to_target = self._coerced(to_target, self.tgt)
         to_source = self._coerced(to_source, self.src)
         if to_target:
+            self.engine.wrote(self.tgt)
             self.tgt.update(target_id, to_target)
             self.summary.updated += 1
         if to_source:
+            self.engine.wrote(self.src)
             self.src.update(source_id, to_source)
             self.summary.updated += 1
 

@@ -101,6 +101,10 @@ class SystemPlugin(ABC):
         return entity.strip() in self.entities()
 
     # -- configuration ---------------------------------------------------------------------------
+    def env_prefix(self, key: SystemKey) -> str:
+        """Where its settings live in the environment (``TALKQA_HUBSPOT_``, ``TALKQA_HUBSPOT_TARGET_``)."""
+        return key.env_prefix
+
     @abstractmethod
     def config_from_env(self, key: SystemKey, env: Mapping[str, str]) -> Any | None:
         """The config for a real API from ``TALKQA_<SLUG>_*`` variables; None when not configured."""

@@ -124,7 +124,7 @@ class Systems:
             config = plugin.config_from_env(key, self.env)
             if config is None:
                 raise NotConfigured(
-                    f"{key} ({plugin.title}) is not configured: set {key.env_prefix}* variables "
+                    f"{key} ({plugin.title}) is not configured: set {plugin.env_prefix(key)}* variables "
                     "(see docs/systems.md)"
                 )
         if prepare and self.mode != "live":

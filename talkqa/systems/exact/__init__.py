@@ -27,11 +27,11 @@ REDIRECT_URI = "http://127.0.0.1/talkqa/oauth/callback"  # never called: the sim
 
 
 def tenant_env(key: SystemKey, env: Mapping[str, str], base: str) -> dict[str, str]:
-    """The environment as the single-tenant config readers expect it: ``TALKQA_X_TARGET_URL`` read as
-    ``TALKQA_X_URL`` for the ``target`` tenant."""
-    prefix = key.env_prefix
-    if prefix == base:
+    """The environment as the single-tenant config readers expect it: the first tenant reads ``base``
+    (``TALKQA_EXACT_*``) as it is; the ``target`` tenant reads ``TALKQA_EXACT_TARGET_*`` as ``base``."""
+    if not key.tenant:
         return dict(env)
+    prefix = f"{base}{key.tenant.upper()}_"
     return {base + k[len(prefix):]: v for k, v in env.items() if k.startswith(prefix)}
 
 
@@ -106,6 +106,9 @@ class ExactPlugin(SystemPlugin):
     def entities(self) -> Mapping[str, Mapping[str, FieldSpec]]:
         return {"Contacts": EXACT_CONTACT_FIELDS}
 
+    def env_prefix(self, key: SystemKey) -> str:
+        return "TALKQA_EXACT_" + (f"{key.tenant.upper()}_" if key.tenant else "")
+
     def config_from_env(self, key: SystemKey, env: Mapping[str, str]) -> ExactConfig | None:
         return Endpoints.from_env(tenant_env(key, env, "TALKQA_EXACT_")).exact
 
@@ -118,7 +121,7 @@ class ExactPlugin(SystemPlugin):
         return dataclasses.replace(ex, division=None)
 
     def command_env(self, key: SystemKey, config: ExactConfig, state_dir: Path | None = None) -> dict[str, str]:
-        p = key.env_prefix
+        p = self.env_prefix(key)
         env = {p + "URL": config.url, p + "CLIENT_ID": config.client_id,
                p + "CLIENT_SECRET": config.client_secret.reveal()}
         if config.refresh_token is not None:

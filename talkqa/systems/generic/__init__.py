@@ -186,7 +186,7 @@ class GenericSystem(SystemPlugin):
         return True
 
     def config_from_env(self, key: SystemKey, env: Mapping[str, str]) -> GenericConfig | None:
-        prefix = key.env_prefix
+        prefix = self.env_prefix(key)
         url = env.get(prefix + "URL") or self.profile(key.slug).base_url
         if not env.get(prefix + "URL") and not any(k.startswith(prefix) for k in env):
             return None
@@ -213,7 +213,7 @@ class GenericSystem(SystemPlugin):
         )
 
     def command_env(self, key: SystemKey, config: GenericConfig, state_dir: Path | None = None) -> dict[str, str]:
-        prefix = key.env_prefix
+        prefix = self.env_prefix(key)
         env = {prefix + "URL": config.base_url}
         for name, value in (("TOKEN", config.token), ("API_KEY", config.api_key),
                             ("CLIENT_SECRET", config.client_secret), ("REFRESH_TOKEN", config.refresh_token)):

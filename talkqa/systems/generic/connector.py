@@ -102,7 +102,6 @@ class GenericConnector:
         params[p.size_param] = p.page_size
         url: str | None = self.url
         page, offset = 1, 0
-        origin = httpx.URL(self.url)
         for _ in range(100_000):
             if p.paging == "page":
                 params[p.page_param] = page
@@ -123,7 +122,7 @@ class GenericConnector:
                 link = get_path(body, p.next_link_path) if isinstance(body, dict) else None
                 if not link:
                     return
-                target = httpx.URL(link)
+                origin, target = httpx.URL(self.url), httpx.URL(link)
                 if (target.scheme, target.host, target.port) != (origin.scheme, origin.host, origin.port):
                     raise ConnectorError(f"{self.system}: the next link points to another host; not followed")
                 url, params = str(link), {}

@@ -22,7 +22,6 @@ and missing required fields are 400 with a message naming the field.
 from __future__ import annotations
 
 import base64
-import copy
 import json
 import secrets
 import threading
@@ -274,7 +273,7 @@ class GenericStore:
         raise ApiError(405, f"method {method} not allowed on a record")
 
     def _single(self, entity: _Entity, record: dict[str, Any]) -> Any:
-        out = copy.deepcopy(record)
+        out = _copy(record)
         env = entity.profile.single_envelope
         return set_path({}, env, out) if env else out
 
@@ -347,7 +346,7 @@ class GenericStore:
             raise ApiError(400, f"bad paging parameter: {exc}") from None
         if profile.paging == "none":
             size = max(1, len(rows))
-        page = [copy.deepcopy(r) for r in rows[start:start + size]]
+        page = [_copy(r) for r in rows[start:start + size]]
         more = start + size < len(rows)
         if not profile.envelope:
             return page
@@ -361,6 +360,15 @@ class GenericStore:
                 link = f"{request.base}?{urlencode(params)}" if more else None
                 set_path(body, profile.next_link_path, link)
         return body
+
+
+def _copy(value: Any) -> Any:
+    """A copy of JSON data (faster than ``copy.deepcopy`` for dicts, lists and scalars)."""
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
 
 
 def _body(request: Req) -> Any:
@@ -415,7 +423,7 @@ def _merge(into: dict[str, Any], changes: dict[str, Any], lists: set[str], prefi
                 child = into[key] = {}
             _merge(child, value, lists, path + ".")
         else:
-            into[key] = copy.deepcopy(value)
+            into[key] = _copy(value)
 
 
 class StoreTransport(httpx.MockTransport):

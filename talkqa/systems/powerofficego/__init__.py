@@ -90,6 +90,9 @@ class PowerOfficePlugin(SystemPlugin):
             "Suppliers (human data)": POWEROFFICE_SUPPLIER_FIELDS,
         }
 
+    def env_prefix(self, key: SystemKey) -> str:
+        return "TALKQA_POWEROFFICE_" + (f"{key.tenant.upper()}_" if key.tenant else "")
+
     def config_from_env(self, key: SystemKey, env: Mapping[str, str]) -> PowerOfficeConfig | None:
         return Endpoints.from_env(tenant_env(key, env, "TALKQA_POWEROFFICE_")).poweroffice
 
@@ -101,7 +104,7 @@ class PowerOfficePlugin(SystemPlugin):
         return po
 
     def command_env(self, key: SystemKey, config: PowerOfficeConfig, state_dir: Path | None = None) -> dict[str, str]:
-        p = key.env_prefix if key.tenant else "TALKQA_POWEROFFICE_"
+        p = self.env_prefix(key)
         env = {p + "V1_URL": config.v1_url, p + "V2_URL": config.v2_url, p + "TOKEN_URL": config.token_url,
                p + "APP_KEY": config.app_key.reveal(), p + "CLIENT_KEY": config.client_key.reveal()}
         if config.subscription_key is not None:
