@@ -8,11 +8,17 @@ one); writing it changes that element only and keeps the others.
 The identifier (``id`` unless the documents or the profile spell it otherwise) is part of the
 canonical record, read-only. Change tracking uses the profile's last-modified field: with a
 ``since_param`` the server filters, otherwise every record is listed and filtered here.
+
+Some APIs send every value of an object as text (``text_values``: HubSpot's ``properties``): values
+are written as text and read back in the field's kind. Some return only the fields a read names
+(``select_param``): every read names all the fields the connector knows, the ref field included.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import datetime as dt
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -22,7 +28,7 @@ from talkqa.connectors.base import Change, ConnectorError, FieldSpec, NotFound, 
 from talkqa.connectors.codecs import flatten, get_path, set_path
 from talkqa.connectors.http import SystemClient
 from talkqa.connectors.mapping import create_once
-from talkqa.sync.coerce import NotConvertible, coerce
+from talkqa.sync.coerce import TEXT_KINDS, NotConvertible, coerce
 from talkqa.systems.generic.profile import Profile
 from talkqa.systems.generic.schema import EntitySchema
 
@@ -63,6 +69,13 @@ class GenericConnector:
                 value = get_path(first, name[len(prefix) + 1:]) if isinstance(first, dict) else None
             else:
                 value = get_path(wire, name)
+            if isinstance(value, str) and self.profile.text_prefix(name) is not None:
+                spec = self.fields[path]
+                if value == "" and spec.kind not in TEXT_KINDS:
+                    value = None  # a cleared number or flag
+                else:
+                    with contextlib.suppress(NotConvertible):  # else handed on as the API sent it
+                        value = coerce(value, spec)
             if value is not None or _has(wire, name):
                 set_path(record, path, value)
         return record
@@ -82,6 +95,8 @@ class GenericConnector:
                 value = coerce(value, spec)  # JSON holds no dates: a date goes as ISO 8601 text
             except NotConvertible as exc:
                 raise ValueError(f"{self.entity}.{path}: {exc}") from None
+            if self.profile.text_prefix(name) is not None:
+                value = _text(value)
             if prefix is None:
                 set_path(body, name, value)
                 continue
@@ -96,9 +111,18 @@ class GenericConnector:
         return body
 
     # -- reading ----------------------------------------------------------------------------------------
+    def _select(self) -> dict[str, str]:
+        """The query that asks for every field this connector reads (``select_param``), or nothing."""
+        p = self.profile
+        if not p.select_param:
+            return {}
+        wire = [p.wire_name(path) for path in self.fields if path != self.id_path] + [p.ref_field]
+        names = sorted({n for n in map(p.selected_name, wire) if n})
+        return {p.select_param: ",".join(names)} if names else {}
+
     def _records(self, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
         p = self.profile
-        params = dict(params)
+        params = {**params, **self._select()}
         params[p.size_param] = p.page_size
         url: str | None = self.url
         page, offset = 1, 0
@@ -158,7 +182,7 @@ class GenericConnector:
 
     def _get_wire(self, record_id: str) -> dict[str, Any]:
         try:
-            resp = self.http.request("GET", f"{self.url}/{record_id}")
+            resp = self.http.request("GET", f"{self.url}/{record_id}", params=self._select() or None)
         except NotFound:
             raise
         body = self.http.json(resp)
@@ -174,7 +198,7 @@ class GenericConnector:
     def create(self, record: Record, *, external_ref: str | None = None) -> str:
         body = self.encode(record)
         if external_ref is not None:
-            body[self.profile.ref_field] = external_ref
+            set_path(body, self.profile.ref_field, external_ref)
 
         def post() -> str:
             resp = self.http.request("POST", self.url, json_body=body)
@@ -208,9 +232,23 @@ class GenericConnector:
         p = self.profile
         params = {p.ref_filter_param: external_ref} if p.ref_filter_param else {}
         for wire in self._records(params):
-            if wire.get(p.ref_field) == external_ref:
+            if get_path(wire, p.ref_field) == external_ref:
                 return str(wire.get(self.id_field))
         return None
+
+
+def _text(value: Any) -> Any:
+    """A value as the API's text form (``text_values``): numbers as decimal text, booleans as
+    ``true``/``false``, dates as ISO 8601; text and null as they are."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, int | float):
+        return str(value)
+    return value  # a list or an object: the API decides
 
 
 def _has(wire: Mapping[str, Any], path: str) -> bool:

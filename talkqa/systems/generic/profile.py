@@ -8,6 +8,7 @@ profile is tested end to end before it meets the real API. See ``docs/systems.md
 
 from __future__ import annotations
 
+import functools
 import os
 import tomllib
 from collections.abc import Mapping
@@ -42,6 +43,10 @@ class Profile:
     ref_field: str = "talkqa_ref"  # a field that keeps the sync's external reference
     ref_filter_param: str = "talkqa_ref"  # query parameter to find a record by it ("" = scan)
     update_method: str = "PATCH"
+    # what the API sends back
+    text_values: tuple[str, ...] = ()  # wire prefixes whose leaf values travel as JSON strings (HubSpot properties)
+    select_param: str = ""  # query parameter naming, comma-separated, the fields a read returns ("" = all)
+    select_prefix: str = ""  # the wire object those names are relative to (``properties``)
     # auth
     auth_type: str = "bearer"
     auth_header: str = "Authorization"  # for api_key (bearer always uses Authorization)
@@ -74,11 +79,30 @@ class Profile:
     def required_for(self, label: str) -> tuple[str, ...]:
         return tuple(self.required.get(label.strip(), ())) + tuple(self.required.get("*", ()))
 
+    def text_prefix(self, wire_path: str) -> str | None:
+        """The ``text_values`` prefix ``wire_path`` lies under, if any."""
+        for prefix in self.text_values:
+            if wire_path.startswith(prefix + "."):
+                return prefix
+        return None
+
+    def selected_name(self, wire_path: str) -> str | None:
+        """The name ``select_param`` asks for to get ``wire_path`` back; None when every read returns it."""
+        if not self.select_param:
+            return None
+        if wire_path.startswith(self.select_prefix + "."):
+            return wire_path[len(self.select_prefix) + 1:].split(".", 1)[0]
+        return None
+
 
 DEFAULT = Profile()
 _SCALARS = {f.name for f in fields(Profile)} - {
     "entity_paths", "required", "lists", "field_names", "predicates", "sources", "guesses", "file", "conventions",
+    "text_values",
 }
+
+
+_TABLES = ("system", "api", "auth", "paging", "entities", "fields", "predicates", "conventions")
 
 
 def load_profile(path: str | os.PathLike[str]) -> Profile:
@@ -96,6 +120,9 @@ def profile_from_mapping(raw: Mapping[str, Any], where: str = "<profile>") -> Pr
     """Flatten the TOML tables (``[system]``, ``[api]``, ``[auth]``, ``[paging]``, ...) into a Profile."""
     values: dict[str, Any] = {"file": where}
     sections = {k: v for k, v in raw.items() if isinstance(v, dict)}
+    unknown_tables = set(sections) - set(_TABLES)
+    if unknown_tables:
+        raise ProfileError(f"{where}: unknown table(s): {', '.join(sorted(unknown_tables))}")
     for name, value in raw.items():
         if not isinstance(value, dict):
             _scalar(values, name, value, where)
@@ -105,6 +132,9 @@ def profile_from_mapping(raw: Mapping[str, Any], where: str = "<profile>") -> Pr
                 if section in ("auth", "paging") else name
             _scalar(values, key, value, where)
     entities = sections.get("entities", {})
+    for label, spec in entities.items():
+        if not isinstance(spec, dict) or not isinstance(spec.get("required", []), list):
+            raise ProfileError(f"{where}: entities.{label!r} must be a table whose required is a list")
     values["entity_paths"] = {label: str(spec.get("path", "")) for label, spec in entities.items()
                               if isinstance(spec, dict) and spec.get("path")}
     values["required"] = {label: tuple(spec.get("required", ())) for label, spec in entities.items()
@@ -127,13 +157,22 @@ def profile_from_mapping(raw: Mapping[str, Any], where: str = "<profile>") -> Pr
         raise ProfileError(f"{where}: auth.type must be one of {', '.join(AUTH_TYPES)}")
     if profile.paging not in PAGING_STYLES:
         raise ProfileError(f"{where}: paging.style must be one of {', '.join(PAGING_STYLES)}")
+    if profile.select_param and not profile.select_prefix:
+        raise ProfileError(f"{where}: select_param needs select_prefix (the object whose fields it names)")
+    if profile.page_size < 1:
+        raise ProfileError(f"{where}: paging.page_size must be at least 1")
     return profile
 
 
 def _scalar(values: dict[str, Any], key: str, value: Any, where: str) -> None:
-    if key in ("lists", "sources", "guesses"):
+    if key in ("lists", "sources", "guesses", "text_values"):
+        if not isinstance(value, list):
+            raise ProfileError(f"{where}: {key} must be a list of strings")
         values[key] = tuple(str(v) for v in value)
     elif key in _SCALARS:
+        default = getattr(DEFAULT, key)
+        if isinstance(value, bool) or not isinstance(value, type(default)):
+            raise ProfileError(f"{where}: {key} must be a {type(default).__name__}, not {value!r}")
         values[key] = value
     elif key not in ("entities", "fields", "predicates", "conventions"):
         raise ProfileError(f"{where}: unknown key {key!r}")
@@ -146,11 +185,21 @@ def profile_dirs(env: Mapping[str, str] | None = None) -> list[Path]:
 
 
 def find_profiles(env: Mapping[str, str] | None = None) -> dict[str, Profile]:
-    """Every profile by system slug (a folder earlier in ``$TALKQA_PROFILES`` wins)."""
-    found: dict[str, Profile] = {}
+    """Every profile by system slug (a folder earlier in ``$TALKQA_PROFILES`` wins). Read once per set
+    of files: a changed or added file is read again."""
+    files: list[tuple[str, int, int]] = []
     for folder in reversed(profile_dirs(env)):
         if folder.is_dir():
             for path in sorted(folder.glob("*.toml")):
-                profile = load_profile(path)
-                found[profile.slug or path.stem] = profile
+                st = path.stat()
+                files.append((str(path), st.st_mtime_ns, st.st_size))
+    return dict(_load_all(tuple(files)))
+
+
+@functools.lru_cache(maxsize=16)
+def _load_all(files: tuple[tuple[str, int, int], ...]) -> dict[str, Profile]:
+    found: dict[str, Profile] = {}
+    for path, _mtime, _size in files:
+        profile = load_profile(path)
+        found[profile.slug or Path(path).stem] = profile
     return found

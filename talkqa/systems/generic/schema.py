@@ -10,7 +10,8 @@ schema of a (system, entity) is the union of those paths across documents:
   is an object; the leaf use is a *conflict* the checks report;
 * the identifier is the top-level path spelled ``id`` in any case (``ID``, ``Id``), else ``id``:
   it is assigned by the system and read-only;
-* a condition's path ("Dependant on having VALUE in PATH") is a string field of its side.
+* a condition's path ("Dependant on having VALUE in PATH") is a string field of its side;
+* a path the system's profile requires on create (``[entities.X] required``) is a field, required.
 
 A profile (``talkqa.systems.generic.profile``) can add required fields, lists and overrides.
 """
@@ -90,7 +91,13 @@ class Schema:
                     for rule in flow.match:
                         path = rule.source if side == "source" else rule.target
                         paths.kinds[path].update()  # registers the path; its kind comes from rows
-        return cls({key: _entity(key, paths) for key, paths in seen.items()})
+        required: dict[tuple[str, str], frozenset[str]] = {}
+        for (slug, label), paths in seen.items():
+            profile = (profiles or {}).get(slug)
+            required[(slug, label)] = frozenset(profile.required_for(label) if profile is not None else ())
+            for path in required[(slug, label)]:
+                paths.kinds[path].update()  # a field the API requires is a field, named in a document or not
+        return cls({key: _entity(key, paths, required[key]) for key, paths in seen.items()})
 
     def entity(self, slug: str, label: str) -> EntitySchema:
         """The schema of an entity; an entity no document names has only an identifier."""
@@ -128,18 +135,19 @@ def _kind(counts: Counter[str]) -> str:
     return "string" if "string" in winners else winners[0]
 
 
-def _entity(key: tuple[str, str], paths: _Paths) -> EntitySchema:
+def _entity(key: tuple[str, str], paths: _Paths, required: frozenset[str] = frozenset()) -> EntitySchema:
     slug, label = key
     names = list(paths.kinds)
-    ids = Counter(p for p in names if "." not in p and p.lower() == "id")
-    id_path = ids.most_common(1)[0][0] if ids else "id"
+    ids = sorted((p for p in names if "." not in p and p.lower() == "id"),
+                 key=lambda p: (-sum(paths.kinds[p].values()), p))  # the spelling most rows use
+    id_path = ids[0] if ids else "id"
     parents = {".".join(p.split(".")[:i]) for p in names for i in range(1, p.count(".") + 1)}
     conflicts = frozenset(p for p in names if p in parents)
     fields: dict[str, FieldSpec] = {}
     for path in sorted(names):
         if path in conflicts or path == id_path:
             continue
-        fields[path] = FieldSpec(path, kind=_kind(paths.kinds[path]))
+        fields[path] = FieldSpec(path, kind=_kind(paths.kinds[path]), required_on_create=path in required)
     id_kind = _kind(paths.kinds[id_path]) if id_path in paths.kinds else "string"
     fields[id_path] = FieldSpec(id_path, kind="integer" if id_kind == "integer" else "string", read_only=True)
     return EntitySchema(slug, label, fields, id_path, conflicts, tuple(sorted(paths.documents)))

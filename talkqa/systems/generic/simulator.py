@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import base64
 import json
+import math
+import re
 import secrets
 import threading
 from collections.abc import Iterable, Mapping
@@ -264,7 +266,7 @@ class GenericStore:
         if record_id not in table:
             raise ApiError(404, f"no {entity.schema.entity} with id {record_id}")
         if method == "GET":
-            return 200, self._single(entity, table[record_id])
+            return 200, self._single(entity, _selected(entity.profile, _copy(table[record_id]), request.params))
         if method in ("PATCH", "PUT"):
             record = table[record_id]
             self._write(entity, record, _body(request), create=False)
@@ -307,11 +309,9 @@ class GenericStore:
         for key in (entity.id_field, profile.modified_field):
             if key in body:
                 raise ApiError(400, f"{entity.schema.entity}.{key} is read-only")
-        ref = body.get(profile.ref_field)
-        if ref is not None:
-            if not isinstance(ref, str):
-                raise ApiError(400, f"{profile.ref_field} must be a string")
-            record[profile.ref_field] = ref
+        ref = get_path(body, profile.ref_field)
+        if ref is not None and not isinstance(ref, str):
+            raise ApiError(400, f"{profile.ref_field} must be a string")
         for path, value in _leaves(body, "", set(profile.lists)):
             if path == profile.ref_field:
                 continue
@@ -320,7 +320,10 @@ class GenericStore:
                 raise ApiError(400, f"{entity.schema.entity} has no field {path!r}")
             if spec.read_only:
                 raise ApiError(400, f"{entity.schema.entity}.{path} is read-only")
-            _check_type(entity.schema.entity, path, spec, value)
+            if profile.text_prefix(path) is not None:
+                _check_text(entity.schema.entity, path, spec, value)
+            else:
+                _check_type(entity.schema.entity, path, spec, value)
         _merge(record, body, set(profile.lists), "")
 
     def _list(self, entity: _Entity, table: dict[str, dict[str, Any]], request: Req) -> Any:
@@ -332,7 +335,7 @@ class GenericStore:
             rows = [r for r in rows if r[profile.modified_field] > since]
         if profile.ref_filter_param and profile.ref_filter_param in query:
             wanted = query[profile.ref_filter_param]
-            rows = [r for r in rows if r.get(profile.ref_field) == wanted]
+            rows = [r for r in rows if get_path(r, profile.ref_field) == wanted]
         try:
             size = max(1, min(int(query.get(profile.size_param, profile.page_size)), profile.page_size))
             start = 0
@@ -346,7 +349,7 @@ class GenericStore:
             raise ApiError(400, f"bad paging parameter: {exc}") from None
         if profile.paging == "none":
             size = max(1, len(rows))
-        page = [_copy(r) for r in rows[start:start + size]]
+        page = [_selected(profile, _copy(r), query) for r in rows[start:start + size]]
         more = start + size < len(rows)
         if not profile.envelope:
             return page
@@ -396,6 +399,47 @@ def _leaves(value: Any, prefix: str, lists: set[str]) -> Iterable[tuple[str, Any
                         yield path, item
             else:
                 yield path, child
+
+
+def _selected(profile: Profile, record: dict[str, Any], query: Mapping[str, str]) -> dict[str, Any]:
+    """``record`` as a read returns it: with a ``select_param``, the fields under ``select_prefix`` are
+    only those the query names (a read that names none gets none of them)."""
+    if not profile.select_param:
+        return record
+    inside = get_path(record, profile.select_prefix)
+    if isinstance(inside, dict):
+        names = {n.strip() for n in query.get(profile.select_param, "").split(",") if n.strip()}
+        set_path(record, profile.select_prefix, {k: v for k, v in inside.items() if k in names})
+    return record
+
+
+_INT_TEXT = re.compile(r"^[+-]?\d+$")
+
+
+def _check_text(entity: str, path: str, spec: FieldSpec, value: Any) -> None:
+    """A value under a ``text_values`` prefix: JSON text (or null) that reads as the field's kind."""
+    if value is None:
+        return _check_type(entity, path, spec, value)
+    if not isinstance(value, str):
+        raise ApiError(400, f"{entity}.{path} must be sent as text, not {type(value).__name__}")
+    text = value.strip()
+    if value == "":
+        return None  # clears the field, whatever its kind
+    ok = True
+    if spec.kind == "integer":
+        ok = bool(_INT_TEXT.match(text))
+    elif spec.kind == "float":
+        try:
+            ok = math.isfinite(float(text))
+        except ValueError:
+            ok = False
+    elif spec.kind == "boolean":
+        ok = text.lower() in ("true", "false")
+    if not ok:
+        raise ApiError(400, f"{entity}.{path}: {value!r} is not a valid {spec.kind}")
+    if spec.max_length is not None and len(value) > spec.max_length:
+        raise ApiError(400, f"{entity}.{path} is longer than {spec.max_length} characters")
+    return None
 
 
 def _check_type(entity: str, path: str, spec: FieldSpec, value: Any) -> None:
