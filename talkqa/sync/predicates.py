@@ -142,12 +142,22 @@ def registry(document: Any = None) -> dict[str, Predicate]:
         from talkqa.systems.generic.profile import find_profiles
 
         profiles = find_profiles()
+        cached = _BY_DOCUMENT.get(id(document))
+        if cached is not None and cached[0] is document and cached[1] is profiles and cached[2] == found:
+            return dict(cached[3])
         for flow in document.flows:
             if flow.condition and flow.condition not in found:
                 predicate = resolve(flow.condition, document.source_system.slug, profiles)
                 if predicate is not None:
                     found[flow.condition] = predicate
+        if len(_BY_DOCUMENT) > 64:
+            _BY_DOCUMENT.clear()
+        _BY_DOCUMENT[id(document)] = (document, profiles, dict(_REGISTRY), dict(found))
     return found
+
+
+#: registry(document) answers, per document object (its flows' conditions never change)
+_BY_DOCUMENT: dict[int, tuple[Any, Any, dict[str, Predicate], dict[str, Predicate]]] = {}
 
 
 def row_condition(condition: Any) -> Predicate | None:

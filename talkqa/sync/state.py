@@ -154,6 +154,7 @@ class SyncState:
                 raise
         self._lock = threading.RLock()
         self._depth = 0
+        self._watermarks: dict[tuple[str, str], str | None] = {}  # read-through; this process is the only writer
 
     def close(self) -> None:
         """Close the database, then let go of the state file's lock."""
@@ -188,6 +189,7 @@ class SyncState:
                 yield
             except BaseException:
                 self._db.execute("ROLLBACK")
+                self._watermarks.clear()  # what the cache took from this transaction is undone too
                 raise
             else:
                 self._db.execute("COMMIT")
@@ -231,11 +233,16 @@ class SyncState:
     # -- watermarks ----------------------------------------------------------------------------
 
     def watermark(self, flow: str, side: str) -> str | None:
+        key = (flow, side)
+        if key in self._watermarks and not self.read_only:
+            return self._watermarks[key]
         row = self._one("SELECT value FROM watermarks WHERE flow=? AND side=?", flow, side)
-        return row[0] if row else None
+        value = self._watermarks[key] = row[0] if row else None
+        return value
 
     def set_watermark(self, flow: str, side: str, value: str | None) -> None:
         self._write("INSERT OR REPLACE INTO watermarks VALUES (?, ?, ?)", flow, side, value)
+        self._watermarks[(flow, side)] = value
 
     # -- fingerprints --------------------------------------------------------------------------
 

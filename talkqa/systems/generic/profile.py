@@ -193,7 +193,7 @@ def find_profiles(env: Mapping[str, str] | None = None) -> dict[str, Profile]:
             for path in sorted(folder.glob("*.toml")):
                 st = path.stat()
                 files.append((str(path), st.st_mtime_ns, st.st_size))
-    return dict(_load_all(tuple(files)))
+    return _load_all(tuple(files))  # shared: do not change it
 
 
 @functools.lru_cache(maxsize=16)
