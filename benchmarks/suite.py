@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import functools
 import io
 import pstats
 import random
@@ -33,6 +32,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from unittest import mock
 from urllib.parse import parse_qsl, urlsplit
 
 REPO = Path(__file__).resolve().parents[1]
@@ -43,13 +43,10 @@ import vcr  # noqa: E402
 import yaml  # noqa: E402
 
 from generator.model import document_from_json  # noqa: E402
-from talkqa.connectors.registry import Connections, connector_for  # noqa: E402
 from talkqa.runtime.backends import CassettesBackend  # noqa: E402
-from talkqa.runtime.bench import Bench  # noqa: E402
 from talkqa.runtime.cassettes import talkqa_query, vcr_settings  # noqa: E402
 from talkqa.runtime.checks import _domain, _flow, _row  # noqa: E402
-from talkqa.runtime.fuzz import _wire, one_example, placeholder, substitute  # noqa: E402
-from talkqa.simulators.arrange import arrange  # noqa: E402
+from talkqa.runtime.fuzz import one_example, placeholder, substitute  # noqa: E402
 
 SEED = REPO / "generated_tests"
 GOAL = 2.5
@@ -78,30 +75,18 @@ def strings(n: int, seed: int = 7) -> list[str]:
 
 
 class InMemoryBackend(CassettesBackend):
-    """The cassettes backend with an in-memory transport (what vcrpy replaces, without vcrpy)."""
+    """The cassettes backend with an in-memory transport (what vcrpy replaces, without vcrpy): every httpx
+    transport answers from ``transport`` while the backend lives, as vcrpy's patch does."""
 
-    def __init__(self, transport: httpx.MockTransport) -> None:
-        super().__init__()
-        self.transport = transport
+    def __init__(self, transport: httpx.MockTransport, documents: list[Any]) -> None:
+        super().__init__(documents=documents)
+        self._patch = mock.patch.object(httpx.HTTPTransport, "handle_request",
+                                        lambda _self, request: transport.handle_request(request))
+        self._patch.start()
 
-    @functools.cached_property
-    def admin_client(self) -> httpx.Client:
-        return httpx.Client(transport=self.transport)
-
-    def bench(self, document: Any, state_dir: Path, *, prepare: bool = True) -> Bench:
-        endpoints = self.endpoints()
-        if prepare:
-            endpoints = arrange({document.source_system.slug, document.target_system.slug}, self.admin_client,
-                                endpoints)
-        connections = Connections(endpoints, clock=self.clock(), transport=self.transport)
-        cache: dict[tuple[str, str], Any] = {}
-
-        def resolve(slug: str, label: str) -> Any:
-            if (slug, label) not in cache:
-                cache[(slug, label)] = connector_for(slug, label, endpoints, connections=connections)
-            return cache[(slug, label)]
-
-        return Bench(document, resolve, state_dir, live=False, make_sut=self._sut_factory(endpoints))
+    def close(self) -> None:
+        self._patch.stop()
+        super().close()
 
 
 class Recorded:
@@ -139,12 +124,13 @@ def run_examples(backend: Any, document: Any, case: dict[str, Any], values: list
     probe = backend.bench(document, tmp / "probe", prepare=False)
     flow, src, tgt = _flow(probe, case)
     row = _row(flow, case)
-    p = placeholder(_domain(src, tgt, row), case["line"])
+    p = placeholder(_domain(src, tgt, row, probe, flow), case["line"])
+    forms = probe.wire_forms or (lambda _c, _p, v: [v])
     start = time.perf_counter()
     for n, value in enumerate(values):
         table: dict[str, Any] = {}
         for conn, path in ((src, row.source), (tgt, row.target)):
-            for a, b in zip(_wire(conn, path, p), _wire(conn, path, value), strict=True):
+            for a, b in zip(forms(conn, path, p), forms(conn, path, value), strict=True):
                 if isinstance(a, str):
                     table[a] = b
         start_example(table)
@@ -160,7 +146,7 @@ def run_examples(backend: Any, document: Any, case: dict[str, Any], values: list
 def fuzz_replay(document: Any, case: dict[str, Any], cassette: Path, values: list[str], tmp: Path) -> float:
     recorder = vcr.VCR()
     recorder.register_matcher("talkqa_query", talkqa_query)
-    backend = CassettesBackend()
+    backend = CassettesBackend(documents=[document])
     try:
         with recorder.use_cassette(str(cassette), record_mode="none", **vcr_settings(recording=False)) as cas:
             original = cas.play_response
@@ -178,7 +164,7 @@ def fuzz_replay(document: Any, case: dict[str, Any], cassette: Path, values: lis
 
 def fuzz_memory(document: Any, case: dict[str, Any], cassette: Path, values: list[str], tmp: Path) -> float:
     recorded = Recorded(cassette)
-    backend = InMemoryBackend(httpx.MockTransport(recorded.handler))
+    backend = InMemoryBackend(httpx.MockTransport(recorded.handler), [document])
 
     def start_example(table: dict[str, Any]) -> None:
         recorded.rewind()

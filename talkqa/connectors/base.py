@@ -43,20 +43,13 @@ class OutcomeUnknown(ConnectorError):
     check (e.g. through the external ref) instead of blindly retrying."""
 
 
+from talkqa.fields import FieldSpec  # noqa: E402  (re-exported: connectors describe their fields with it)
+
+__all__ = ["FieldSpec"]
+
+
 class UnsupportedEntity(LookupError):
     """No connector exists for this (system, entity); the message lists the supported ones."""
-
-
-@dataclass(frozen=True)
-class FieldSpec:
-    """What a resource's field accepts: used by simulators to validate and by tests to draw values."""
-
-    path: str
-    kind: str = "string"  # string | date | email | country | phone | integer | float | boolean | list | any
-    max_length: int | None = None
-    required_on_create: bool = False
-    nullable: bool = True
-    read_only: bool = False  # assigned by the system (an identifier, a timestamp): never written
 
 
 @dataclass(frozen=True)

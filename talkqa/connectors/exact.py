@@ -18,7 +18,7 @@ from talkqa.connectors.base import Change, ConnectorError, FieldSpec, NotFound, 
 from talkqa.connectors.codecs import EXACT_DATE, TEXT, CodecError, parse_exact_datetime, parse_timestamp
 from talkqa.connectors.http import SystemClient
 from talkqa.connectors.mapping import FieldMap, RecordMapper, create_once, handed_out, odata_string
-from talkqa.simulators.fields import EXACT_CONTACT_FIELDS
+from talkqa.systems.exact.fields import EXACT_CONTACT_FIELDS
 
 SYSTEM = "exact"
 _GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")

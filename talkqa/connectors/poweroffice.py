@@ -26,7 +26,7 @@ from talkqa.connectors.base import (
 from talkqa.connectors.codecs import ISO_DATE, PO_V1_DATE, TEXT, CodecError, format_ticks, get_path, ticks, unflatten
 from talkqa.connectors.http import SystemClient, error_detail
 from talkqa.connectors.mapping import FieldMap, RecordMapper, create_once, handed_out, odata_string
-from talkqa.simulators.fields import POWEROFFICE_CONTACTPERSON_FIELDS, POWEROFFICE_SUPPLIER_FIELDS
+from talkqa.systems.powerofficego.fields import POWEROFFICE_CONTACTPERSON_FIELDS, POWEROFFICE_SUPPLIER_FIELDS
 
 SYSTEM = "powerofficego"
 PARENT_KINDS = ("Customer", "Supplier")

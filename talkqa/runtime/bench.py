@@ -148,7 +148,7 @@ class Bench:
             if domain is not None:
                 set_path(record, mine, example(domain, seed * 100 + 50 + i))
         condition = self.flow_predicate(flow) if side == "source" else None
-        if condition is not None and condition.path and not condition.never:
+        if condition is not None and condition.path and not condition.never and condition.path in connector.fields:
             set_path(record, condition.path, condition.holding())  # a record the flow applies to
         for path, value in (overrides or {}).items():
             set_path(record, path, value)

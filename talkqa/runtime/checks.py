@@ -58,13 +58,20 @@ def _row(flow: Flow, case: dict[str, Any]) -> Row:
 
 def _flow(bench: Bench, case: dict[str, Any]) -> tuple[Flow, ResourceConnector, ResourceConnector]:
     flow = bench.document.flows[case["flow"]]
-    if flow.policy is Policy.CONDITIONAL and bench.flow_predicate(flow) is None:
+    condition = bench.flow_predicate(flow)
+    if flow.policy is Policy.CONDITIONAL and condition is None:
         raise Unsupported(f"conditional flow: no predicate registered for {flow.condition!r} (add one to the "
                           "system's profile, docs/systems.md)")
     try:
         src, tgt = bench.pair(flow)
     except LookupError as exc:
         raise Unsupported(f"no connector: {exc}") from None
+    if condition is not None and condition.path:
+        spec = src.fields.get(condition.path)
+        if spec is None or spec.read_only:
+            raise Unsupported(f"conditional flow: the {src.system} {src.entity} connector has no writable field "
+                              f"{condition.path!r} to make {flow.condition!r} hold (set the field in the system's "
+                              "profile, [conventions])")
     return flow, src, tgt
 
 
@@ -180,6 +187,7 @@ def _switched_off(bench: Bench, case: dict[str, Any], flow: Flow, src: ResourceC
     condition = bench.flow_predicate(flow)
     if condition is None or not condition.never:
         return False
+    _no_creating_sibling(bench, flow)
     before = bench.ids(tgt)
     bench.create(src, bench.record_for(flow, "source", src, case["line"] * 10 + 9))
     bench.sync()
@@ -201,6 +209,7 @@ def check_mapping(bench: Bench, case: dict[str, Any]) -> None:
     if row.source == id_path(src) or row.target == id_path(tgt):
         _check_identifier_row(bench, case, flow, src, tgt, row)
         return
+    _writable(src, tgt, row, case["direction"])
     domain = _domain(src, tgt, row, bench, flow)
     seed = case["line"] * 10
     # fan-in: a target fed by several rows takes the first non-empty source (document order), so the
@@ -238,6 +247,15 @@ def check_mapping(bench: Bench, case: dict[str, Any]) -> None:
             forward,
             f"editing {tgt.entity}.{row.target} (not the row that carries edits back: reset to the source)",
         )
+
+
+def _writable(src: ResourceConnector, tgt: ResourceConnector, row: Row, direction: str) -> None:
+    """A row into a field the system assigns (read-only) cannot be synchronized into it."""
+    side, path = (tgt, row.target) if direction == "forward" else (src, row.source)
+    spec = side.fields.get(path)
+    if spec is not None and spec.read_only:
+        raise Unsupported(f"read-only field: the {side.system} {side.entity} field {path!r} is assigned by the "
+                          "system, so nothing can be synchronized into it")
 
 
 def _check_conditional_row(

@@ -34,6 +34,7 @@ from talkqa.runtime.checks import (
     _domain,
     _flow,
     _row,
+    _writable,
     earlier_sources,
     id_path,
     linked_pair,
@@ -153,6 +154,7 @@ def run_fuzz(request: pytest.FixtureRequest, backend: Any, document: Document, c
     if row.source == id_path(src) or row.target == id_path(tgt):
         raise Unsupported("identifier row: the systems assign ids, so there is no value to fuzz (its mapping "
                           "test checks it)")
+    _writable(src, tgt, row, case["direction"])
     domain = _domain(src, tgt, row, probe, flow)
     gap = domain_gap(src.fields[row.source], tgt.fields[row.target])
     probe.close()

@@ -80,6 +80,13 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[RESULTS] = Results()
 
 
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    """System plugins that failed to load, once per run (their systems fall back to the generic one)."""
+    from talkqa.systems.registry import load_errors
+
+    return [f"talkqa: {error} (its systems fall back to the generic system)" for error in load_errors()]
+
+
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     results = _results_of(report)
     if results is not None:
@@ -263,10 +270,10 @@ def talkqa_check(
     benches = []
 
     def run(document: dict[str, Any], case: dict[str, Any]) -> None:
-        check_recorded(request, case)
-        bench = talkqa_backend.bench(document_from_json(document), tmp_path)
-        benches.append(bench)
+        missing = recording_missing(request, case)
         try:
+            bench = talkqa_backend.bench(document_from_json(document), tmp_path)
+            benches.append(bench)
             CHECKS[case["kind"]](bench, case)
             check_all_played(request)
         except Unsupported as exc:
@@ -274,6 +281,8 @@ def talkqa_check(
         except ChecklistFailure as exc:
             raise ChecklistFailure(f"{exc}\n  reproduce: {reproduce_command(request.node)}") from None
         except CannotOverwriteExistingCassetteException as exc:
+            if missing:
+                pending(request, case)
             missing_recording(request, case, exc)
 
     yield run
@@ -289,14 +298,18 @@ def cassette_file(item: pytest.Item, name: str | None = None) -> Path:
     return module.parent / "cassettes" / module.stem / f"{get_default_cassette_name(None, name or item.name)}.yaml"
 
 
-def check_recorded(request: pytest.FixtureRequest, case: dict[str, Any]) -> None:
-    """In replay, a row without a cassette is *pending* (new in the document, not recorded yet):
-    skipped with that word, or a failure with ``--talkqa-strict``."""
+def recording_missing(request: pytest.FixtureRequest, case: dict[str, Any]) -> bool:
+    """In replay, whether this test has no cassette yet. The check still runs: one that cannot be
+    checked says why (before any request); one that makes a request is *pending* (see :func:`pending`)."""
     if item_backend(request.node) != "cassettes" or case.get("skip"):
-        return
+        return False
+    return not cassette_file(request.node).exists()
+
+
+def pending(request: pytest.FixtureRequest, case: dict[str, Any]) -> None:
+    """A row new in the document, not recorded yet: skipped with that word, or a failure with
+    ``--talkqa-strict``."""
     path = cassette_file(request.node)
-    if path.exists():
-        return
     message = (
         f"pending: {case['document']}:{case['line']}: {case['id']} has no recording yet ({path.name}); "
         f"record it with: talkqa record {shlex.quote(case['document'])}"
@@ -372,7 +385,7 @@ def talkqa_fuzz(
     from talkqa.runtime.fuzz import run_fuzz
 
     def run(document: dict[str, Any], case: dict[str, Any]) -> None:
-        check_recorded(request, case)
+        missing = recording_missing(request, case)
         try:
             run_fuzz(request, talkqa_backend, document_from_json(document), case, tmp_path)
         except Unsupported as exc:
@@ -382,6 +395,8 @@ def talkqa_fuzz(
             exc.args = (f"{exc.args[0] if exc.args else exc}\n  reproduce: {reproduce_command(request.node)}",)
             raise
         except CannotOverwriteExistingCassetteException as exc:
+            if missing:
+                pending(request, case)
             missing_recording(request, case, exc)
 
     return run

@@ -14,11 +14,11 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from talkqa.clock import Clock
 from talkqa.simulators.auth import basic_credentials, bearer_token, new_token, read_form
 from talkqa.simulators.core import CommonSettings, Reply, Simulator
-from talkqa.simulators.fields import EXACT_CONTACT_FIELDS
 from talkqa.simulators.formats import from_ms_date, is_ms_date, parse_iso, to_ms_date
 from talkqa.simulators.odata import FilterError, parse_filter
 from talkqa.simulators.ratelimit import ExactBudget
 from talkqa.simulators.validation import validate
+from talkqa.systems.exact.fields import EXACT_CONTACT_FIELDS
 
 CONTACT_TYPE = "Exact.Web.Api.Models.CRM.Contact"
 GUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"

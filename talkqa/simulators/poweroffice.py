@@ -13,12 +13,12 @@ from starlette.responses import JSONResponse, Response
 from talkqa.clock import Clock
 from talkqa.simulators.auth import basic_credentials, bearer_token, new_token, read_form
 from talkqa.simulators.core import CommonSettings, Reply, Simulator
-from talkqa.simulators.fields import POWEROFFICE_CONTACTPERSON_FIELDS, POWEROFFICE_SUPPLIER_FIELDS
 from talkqa.simulators.formats import parse_date, parse_iso, to_timestamp7
 from talkqa.simulators.odata import FilterError, parse_filter
 from talkqa.simulators.ratelimit import SlidingWindowLimiter
 from talkqa.simulators.supplier_patch import PatchError, apply_patch, canonical_keys
 from talkqa.simulators.validation import validate
+from talkqa.systems.powerofficego.fields import POWEROFFICE_CONTACTPERSON_FIELDS, POWEROFFICE_SUPPLIER_FIELDS
 
 V1_WRITABLE = (
     "firstName", "lastName", "emailAddress", "phoneNumber", "isActive", "address1", "address2", "city",

@@ -5,7 +5,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from talkqa.connectors.base import FieldSpec
+from talkqa.fields import FieldSpec
 from talkqa.simulators.countries import ISO_ALPHA2
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")

@@ -239,9 +239,15 @@ class _Plan:
             cond = row_condition(r.condition) if r.condition is not None else None
             if cond is not None:
                 row_conditions[r.line] = (r.condition.side, cond)  # type: ignore[union-attr]
+        def read_only(connector: ResourceConnector, path: str) -> bool:
+            spec = connector.fields.get(path)
+            return spec is not None and spec.read_only
+
+        # a field the system assigns (read-only) is never written: not forward into it, not back from it
         rows = [
             r for r in flow.mappings
             if (r.condition is None or r.line in row_conditions) and not (tgt_id and r.target == tgt_id)
+            and not read_only(tgt, r.target)
         ]
         writeback = [
             r for r in flow.syncable_rows
@@ -252,7 +258,7 @@ class _Plan:
             targets.setdefault(row.target, []).append(row)
         reverse = {
             row.target: row for row in flow.reverse_rows
-            if row.source != src_id and not (tgt_id and row.target == tgt_id)
+            if row.source != src_id and not (tgt_id and row.target == tgt_id) and not read_only(src, row.source)
         }
         return cls(engine._keys[index], engine._wm_keys[index], f"{engine.document.system_key('target')}:"
                    f"{flow.target_label}", src_id, tgt_id, row_conditions, writeback, targets, reverse)

@@ -175,10 +175,6 @@ def test_recorded_cassettes_replay_at_the_invalid_hosts_and_hold_no_key(
     assert "x-api-key:\n      - REDACTED" in text
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "talkqa/runtime/plugin.py: a case that raises Unsupported at run time (an identifier row's reverse, "
-    "here Contact.toycrmId<-Person.id) records no cassette, so a replay reports it 'pending' (and "
-    "--talkqa-strict fails it) instead of skipping it with its reason"))
 def test_a_replay_has_no_pending_row(
     replayed: tuple[dict[tuple[str, str], dict[str, Any]], dict[tuple[str, str], dict[str, Any]]],
 ) -> None:

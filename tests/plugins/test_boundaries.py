@@ -142,15 +142,9 @@ def imports(path: Path) -> list[tuple[int, str]]:
     return imports_of(path.read_text(encoding="utf-8"), package)
 
 
-#: imports across the line today; each is xfailed (strict) until it is gone
-KNOWN = {
-    "talkqa/connectors/exact.py": "imports talkqa.simulators.fields (EXACT_CONTACT_FIELDS, the field specs)",
-    "talkqa/connectors/poweroffice.py": "imports talkqa.simulators.fields (POWEROFFICE_CONTACTPERSON_FIELDS, "
-                                        "POWEROFFICE_SUPPLIER_FIELDS)",
-    "talkqa/simulators/arrange.py": "imports talkqa.connectors.config (Endpoints)",
-    "talkqa/simulators/fields.py": "imports talkqa.connectors.base (FieldSpec)",
-    "talkqa/simulators/validation.py": "imports talkqa.connectors.base (FieldSpec)",
-}
+#: imports across the line today; each is xfailed (strict) until it is gone (none left: the field specs
+#: moved to talkqa.fields and the systems' packages)
+KNOWN: dict[str, str] = {}
 
 
 def _boundary_cases() -> list[object]:

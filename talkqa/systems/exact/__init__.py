@@ -18,10 +18,9 @@ from talkqa.clock import Clock
 from talkqa.connectors.base import FieldSpec, ResourceConnector
 from talkqa.connectors.codecs import EXACT_DATE, EXACT_DATE_MS, ISO_DATE
 from talkqa.connectors.config import Endpoints, ExactConfig
-from talkqa.connectors.registry import Connections, connector_for
 from talkqa.connectors.secret import Secret
-from talkqa.simulators.fields import EXACT_CONTACT_FIELDS
 from talkqa.systems.base import SimulatorHandle, SystemKey, SystemPlugin, SystemSession
+from talkqa.systems.exact.fields import EXACT_CONTACT_FIELDS
 
 REDIRECT_URI = "http://127.0.0.1/talkqa/oauth/callback"  # never called: the simulator consents at once
 
@@ -37,9 +36,13 @@ def tenant_env(key: SystemKey, env: Mapping[str, str], base: str) -> dict[str, s
 
 class _Session(SystemSession):
     def __init__(self, endpoints: Endpoints, clock: Clock, seed: int) -> None:
+        from talkqa.connectors.registry import Connections  # imported here: it imports the connectors
+
         self.connections = Connections(endpoints, clock=clock, seed=seed)
 
     def connector(self, entity: str) -> ResourceConnector:
+        from talkqa.connectors.registry import connector_for
+
         return connector_for("exact", entity, self.connections.endpoints, connections=self.connections)
 
     def close(self) -> None:

@@ -131,8 +131,8 @@ def _kind(counts: Counter[str]) -> str:
     if not known:
         return "string" if not counts else "any"
     best = max(known.values())
-    winners = sorted(k for k, n in known.items() if n == best)
-    return "string" if "string" in winners else winners[0]
+    winners = [k for k, n in known.items() if n == best]
+    return winners[0] if len(winners) == 1 else "string"  # a tie: text holds every one of them
 
 
 def _entity(key: tuple[str, str], paths: _Paths, required: frozenset[str] = frozenset()) -> EntitySchema:

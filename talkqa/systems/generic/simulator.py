@@ -16,7 +16,9 @@ Routes, under a tenant's base URL ``/<slug>/<tenant>`` (the profile can rename e
 * ``POST   /_admin/reset``          forget everything (tests)
 
 Every write is validated against the schema: unknown fields, wrong JSON types, read-only fields
-and missing required fields are 400 with a message naming the field.
+and missing required fields are 400 with a message naming the field. Under a ``text_values`` prefix
+a value must be JSON text that reads as the field's kind (HubSpot's ``properties``); with a
+``select_param``, a read returns of the fields under ``select_prefix`` only those it names.
 """
 
 from __future__ import annotations
@@ -173,6 +175,11 @@ class GenericStore:
         with self.lock:
             self._tenants.clear()
 
+    def expire_tokens(self, slug: str, tenant: str = "") -> None:
+        """Every access token of a tenant expires (refresh tokens stay valid): the next request gets 401."""
+        with self.lock:
+            self._tenant(slug, tenant).tokens.clear()
+
     # -- requests ------------------------------------------------------------------------------------
     def handle(self, request: httpx.Request) -> httpx.Response:
         """Answer one httpx request (the in-process transport and the HTTP server come here)."""
@@ -211,7 +218,7 @@ class GenericStore:
         if profile.auth_type == "none":
             return
         if profile.auth_type == "api_key":
-            if request.headers.get(profile.auth_header) != tenant.credentials.api_key:
+            if request.headers.get(profile.auth_header.lower()) != tenant.credentials.api_key:  # names arrive lower-case
                 raise ApiError(401, f"missing or wrong {profile.auth_header}")
             return
         header = request.headers.get("authorization", "")

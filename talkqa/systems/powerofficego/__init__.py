@@ -20,17 +20,20 @@ from talkqa.clock import Clock
 from talkqa.connectors.base import FieldSpec, ResourceConnector
 from talkqa.connectors.codecs import ISO_DATE, PO_V1_DATE
 from talkqa.connectors.config import Endpoints, PowerOfficeConfig
-from talkqa.connectors.registry import Connections, connector_for
-from talkqa.simulators.fields import POWEROFFICE_CONTACTPERSON_FIELDS, POWEROFFICE_SUPPLIER_FIELDS
 from talkqa.systems.base import SimulatorHandle, SystemKey, SystemPlugin, SystemSession
 from talkqa.systems.exact import tenant_env
+from talkqa.systems.powerofficego.fields import POWEROFFICE_CONTACTPERSON_FIELDS, POWEROFFICE_SUPPLIER_FIELDS
 
 
 class _Session(SystemSession):
     def __init__(self, endpoints: Endpoints, clock: Clock, seed: int) -> None:
+        from talkqa.connectors.registry import Connections  # imported here: it imports the connectors
+
         self.connections = Connections(endpoints, clock=clock, seed=seed)
 
     def connector(self, entity: str) -> ResourceConnector:
+        from talkqa.connectors.registry import connector_for
+
         return connector_for("powerofficego", entity, self.connections.endpoints, connections=self.connections)
 
     def close(self) -> None:
