@@ -149,7 +149,8 @@ class GenericConnector:
                 origin, target = httpx.URL(self.url), httpx.URL(link)
                 if (target.scheme, target.host, target.port) != (origin.scheme, origin.host, origin.port):
                     raise ConnectorError(f"{self.system}: the next link points to another host; not followed")
-                url, params = str(link), {}
+                # the link's own query goes as params: a client given params replaces a URL's query
+                url, params = str(target.copy_with(query=None)), dict(target.params)
             elif p.paging in ("page", "offset"):
                 if len(rows) < p.page_size:
                     return
