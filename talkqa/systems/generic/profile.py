@@ -172,7 +172,7 @@ def _scalar(values: dict[str, Any], key: str, value: Any, where: str) -> None:
     elif key in _SCALARS:
         default = getattr(DEFAULT, key)
         if isinstance(value, bool) or not isinstance(value, type(default)):
-            raise ProfileError(f"{where}: {key} must be a {type(default).__name__}, not {value!r}")
+            raise ProfileError(f"{where}: {key} must be of type {type(default).__name__}, not {value!r}")
         values[key] = value
     elif key not in ("entities", "fields", "predicates", "conventions"):
         raise ProfileError(f"{where}: unknown key {key!r}")
