@@ -19,6 +19,7 @@ from talkqa.connectors.base import FieldSpec, ResourceConnector
 from talkqa.connectors.codecs import EXACT_DATE, EXACT_DATE_MS, ISO_DATE
 from talkqa.connectors.config import Endpoints, ExactConfig
 from talkqa.connectors.secret import Secret
+from talkqa.simulators.inprocess import serve_in_process, stop_in_process
 from talkqa.systems.base import SimulatorHandle, SystemKey, SystemPlugin, SystemSession
 from talkqa.systems.exact.fields import EXACT_CONTACT_FIELDS
 
@@ -35,10 +36,12 @@ def tenant_env(key: SystemKey, env: Mapping[str, str], base: str) -> dict[str, s
 
 
 class _Session(SystemSession):
-    def __init__(self, endpoints: Endpoints, clock: Clock, seed: int) -> None:
+    def __init__(self, endpoints: Endpoints, clock: Clock, seed: int, url: str) -> None:
         from talkqa.connectors.registry import Connections  # imported here: it imports the connectors
+        from talkqa.simulators.inprocess import transport_for
 
-        self.connections = Connections(endpoints, clock=clock, seed=seed)
+        # a simulator of this run answers in process when nothing records (see Systems.in_process)
+        self.connections = Connections(endpoints, clock=clock, seed=seed, transport=transport_for(url))
 
     def connector(self, entity: str) -> ResourceConnector:
         from talkqa.connectors.registry import connector_for
@@ -52,9 +55,10 @@ class _Session(SystemSession):
 class _Handle(SimulatorHandle):
     """One Exact simulator per tenant, started on first use."""
 
-    def __init__(self, clock: Clock, rate_limits: bool) -> None:
+    def __init__(self, clock: Clock, rate_limits: bool, in_process: bool = False) -> None:
         self.clock = clock
         self.rate_limits = rate_limits
+        self.in_process = in_process
         self._sims: dict[str, Any] = {}
 
     def _sim(self, tenant: str) -> Any:
@@ -65,6 +69,8 @@ class _Handle(SimulatorHandle):
                              100000 + secrets.randbelow(900000))
             sim = ExactSimulator(keys, settings=ExactSettings(rate_limits=self.rate_limits), clock=self.clock)
             sim.start()
+            if self.in_process:
+                serve_in_process(sim.url, sim.app)
             self._sims[tenant] = sim
         return self._sims[tenant]
 
@@ -95,6 +101,7 @@ class _Handle(SimulatorHandle):
 
     def stop(self) -> None:
         for sim in self._sims.values():
+            stop_in_process(sim.url)
             sim.stop()
         self._sims.clear()
 
@@ -135,10 +142,10 @@ class ExactPlugin(SystemPlugin):
 
     def start_simulator(self, *, clock: Clock, rate_limits: bool, documents: Iterable[Any] = (),
                         in_process: bool = False) -> _Handle:
-        return _Handle(clock, rate_limits)
+        return _Handle(clock, rate_limits, in_process)
 
     def open(self, key: SystemKey, config: ExactConfig, *, clock: Clock, seed: int = 0) -> SystemSession:
-        return _Session(Endpoints(exact=config), clock, seed)
+        return _Session(Endpoints(exact=config), clock, seed, config.url)
 
     def wire_forms(self, connector: ResourceConnector, path: str, value: Any) -> list[Any]:
         forms = super().wire_forms(connector, path, value)

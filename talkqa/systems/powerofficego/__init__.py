@@ -20,16 +20,19 @@ from talkqa.clock import Clock
 from talkqa.connectors.base import FieldSpec, ResourceConnector
 from talkqa.connectors.codecs import ISO_DATE, PO_V1_DATE
 from talkqa.connectors.config import Endpoints, PowerOfficeConfig
+from talkqa.simulators.inprocess import serve_in_process, stop_in_process
 from talkqa.systems.base import SimulatorHandle, SystemKey, SystemPlugin, SystemSession
 from talkqa.systems.exact import tenant_env
 from talkqa.systems.powerofficego.fields import POWEROFFICE_CONTACTPERSON_FIELDS, POWEROFFICE_SUPPLIER_FIELDS
 
 
 class _Session(SystemSession):
-    def __init__(self, endpoints: Endpoints, clock: Clock, seed: int) -> None:
+    def __init__(self, endpoints: Endpoints, clock: Clock, seed: int, url: str) -> None:
         from talkqa.connectors.registry import Connections  # imported here: it imports the connectors
+        from talkqa.simulators.inprocess import transport_for
 
-        self.connections = Connections(endpoints, clock=clock, seed=seed)
+        # a simulator of this run answers in process when nothing records (see Systems.in_process)
+        self.connections = Connections(endpoints, clock=clock, seed=seed, transport=transport_for(url))
 
     def connector(self, entity: str) -> ResourceConnector:
         from talkqa.connectors.registry import connector_for
@@ -43,9 +46,10 @@ class _Session(SystemSession):
 class _Handle(SimulatorHandle):
     """One PowerOffice Go simulator per tenant, started on first use."""
 
-    def __init__(self, clock: Clock, rate_limits: bool) -> None:
+    def __init__(self, clock: Clock, rate_limits: bool, in_process: bool = False) -> None:
         self.clock = clock
         self.rate_limits = rate_limits
+        self.in_process = in_process
         self._sims: dict[str, Any] = {}
 
     def _sim(self, tenant: str) -> Any:
@@ -57,6 +61,8 @@ class _Handle(SimulatorHandle):
             sim = PowerOfficeSimulator(keys, settings=PowerOfficeSettings(rate_limits=self.rate_limits),
                                        clock=self.clock)
             sim.start()
+            if self.in_process:
+                serve_in_process(sim.url, sim.app)
             self._sims[tenant] = sim
         return self._sims[tenant]
 
@@ -75,6 +81,7 @@ class _Handle(SimulatorHandle):
 
     def stop(self) -> None:
         for sim in self._sims.values():
+            stop_in_process(sim.url)
             sim.stop()
         self._sims.clear()
 
@@ -118,10 +125,10 @@ class PowerOfficePlugin(SystemPlugin):
 
     def start_simulator(self, *, clock: Clock, rate_limits: bool, documents: Iterable[Any] = (),
                         in_process: bool = False) -> _Handle:
-        return _Handle(clock, rate_limits)
+        return _Handle(clock, rate_limits, in_process)
 
     def open(self, key: SystemKey, config: PowerOfficeConfig, *, clock: Clock, seed: int = 0) -> SystemSession:
-        return _Session(Endpoints(poweroffice=config), clock, seed)
+        return _Session(Endpoints(poweroffice=config), clock, seed, config.token_url)
 
     def prepare(self, key: SystemKey, config: PowerOfficeConfig, admin: httpx.Client) -> PowerOfficeConfig:
         """v1 contact persons are children of a customer or supplier: seed a parent customer through

@@ -1,0 +1,94 @@
+"""A simulator's ASGI app as an httpx transport, in this process: no socket, no server thread.
+
+The simulators backend uses it when nothing records cassettes and no other process syncs (the same
+requests reach the same app as over 127.0.0.1, a few times faster). It is an ``httpx.MockTransport``,
+so vcrpy would see it like any other transport. A fault that drops the connection surfaces as
+``httpx.ReadError``, as a closed socket does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import Any
+
+import httpx
+
+
+class InProcessTransport(httpx.MockTransport):
+    """Calls ``app`` on a private event loop, one request at a time."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self._loop = asyncio.new_event_loop()
+        self._lock = threading.Lock()
+        super().__init__(self._handle)
+
+    def _handle(self, request: httpx.Request) -> httpx.Response:
+        with self._lock:
+            return self._loop.run_until_complete(self._call(request))
+
+    async def _call(self, request: httpx.Request) -> httpx.Response:
+        url = request.url
+        body = request.read()
+        scope = {
+            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": request.method,
+            "scheme": url.scheme, "path": url.path, "raw_path": url.raw_path.split(b"?", 1)[0],
+            "query_string": url.query, "root_path": "",
+            "headers": [(k.lower(), v) for k, v in request.headers.raw],
+            "server": (url.host, url.port or (443 if url.scheme == "https" else 80)), "client": None,
+        }  # fmt: skip
+        done = False
+
+        async def receive() -> dict[str, Any]:
+            nonlocal done
+            if done:
+                return {"type": "http.disconnect"}
+            done = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        status: int | None = None
+        headers: list[tuple[bytes, bytes]] = []
+        chunks: list[bytes] = []
+
+        async def send(message: dict[str, Any]) -> None:
+            nonlocal status, headers
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = list(message.get("headers", []))
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
+        await self.app(scope, receive, send)
+        if status is None or status == 0:
+            raise httpx.ReadError("the simulator closed the connection without answering", request=request)
+        return httpx.Response(status, headers=headers, content=b"".join(chunks), request=request)
+
+    def close(self) -> None:
+        """Kept open: every client of the run shares it (an httpx client closes its transport)."""
+
+    def shutdown(self) -> None:
+        if not self._loop.is_closed():
+            self._loop.close()
+
+
+#: in-process transports by the base URL of the simulator they answer for (``http://127.0.0.1:PORT``)
+_BY_URL: dict[str, InProcessTransport] = {}
+
+
+def serve_in_process(url: str, app: Any) -> InProcessTransport:
+    """Answer requests to ``url`` in process from now on (for connectors that ask :func:`transport_for`)."""
+    transport = _BY_URL[url.rstrip("/")] = InProcessTransport(app)
+    return transport
+
+
+def stop_in_process(url: str) -> None:
+    transport = _BY_URL.pop(url.rstrip("/"), None)
+    if transport is not None:
+        transport.shutdown()
+
+
+def transport_for(url: str) -> InProcessTransport | None:
+    """The in-process transport serving ``url`` (any URL under a simulator's base), if any."""
+    parts = httpx.URL(url)
+    return _BY_URL.get(f"{parts.scheme}://{parts.host}:{parts.port}")
