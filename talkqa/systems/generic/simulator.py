@@ -218,7 +218,7 @@ class GenericStore:
         if profile.auth_type == "none":
             return
         if profile.auth_type == "api_key":
-            if request.headers.get(profile.auth_header.lower()) != tenant.credentials.api_key:  # names arrive lower-case
+            if request.headers.get(profile.auth_header.lower()) != tenant.credentials.api_key:  # names: lower-case
                 raise ApiError(401, f"missing or wrong {profile.auth_header}")
             return
         header = request.headers.get("authorization", "")
