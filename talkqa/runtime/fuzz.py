@@ -34,6 +34,7 @@ from talkqa.runtime.checks import (
     _domain,
     _flow,
     _row,
+    _switched_off,
     _writable,
     earlier_sources,
     id_path,
@@ -150,6 +151,15 @@ def run_fuzz(request: pytest.FixtureRequest, backend: Any, document: Document, c
              tmp_path: Path) -> None:
     probe = backend.bench(document, tmp_path / "probe", prepare=False)
     flow, src, tgt = _flow(probe, case)
+    condition = probe.flow_predicate(flow)
+    if condition is not None and condition.never:  # switched off: nothing to fuzz, only "nothing arrives"
+        probe.close()
+        bench = backend.bench(document, tmp_path / "switched-off")
+        try:
+            _switched_off(bench, case, flow, src=bench.pair(flow)[0], tgt=bench.pair(flow)[1])
+        finally:
+            bench.close()
+        return
     row = _row(flow, case)
     if row.source == id_path(src) or row.target == id_path(tgt):
         raise Unsupported("identifier row: the systems assign ids, so there is no value to fuzz (its mapping "

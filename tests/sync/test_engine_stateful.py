@@ -85,9 +85,13 @@ class SyncMachine(RuleBasedStateMachine):
             return  # the match key stays put, so merges stay unambiguous
         value = data.draw(dates if row.target == "BirthDate" else texts)
         if side == "source":
-            self.world.source(flow).edit(link.source_id, row.source, value)
+            res, record_id, path = self.world.source(flow), link.source_id, row.source
         else:
-            self.world.target(flow).edit(link.target_id, row.target, value)
+            res, record_id, path = self.world.target(flow), link.target_id, row.target
+        before = get_path(res.records[record_id], path)
+        res.edit(record_id, path, value)
+        if (before or None) == (value or None):
+            return  # no edit: empty stays empty (or the value stays), so nothing can be lost
         self.seq += 1
         self.edits.append(Edit(self.seq, flow, link.source_id, row.target, value))
 
