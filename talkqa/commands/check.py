@@ -43,7 +43,10 @@ def summarise(results_path: Path) -> tuple[list[str], Counter[str]]:
     current_doc = None
     for (document, flow), items in sorted(by_flow.items(), key=lambda kv: (kv[0][0], min(e["line"] for e in kv[1]))):
         if document != current_doc:
-            lines.append(document)
+            backends = sorted({e.get("backend") or "" for e in entries if e["document"] == document} - {""})
+            how = {"cassettes": "replayed from its cassettes", "simulators": "live on the simulators",
+                   "sandbox": "live on the configured systems"}
+            lines.append(f"{document}  ({'; '.join(how.get(b, b) for b in backends) or 'not run'})")
             current_doc = document
         cells = []
         for label, kinds, direction in (
@@ -63,7 +66,13 @@ def summarise(results_path: Path) -> tuple[list[str], Counter[str]]:
                 if n:
                     extra.append(f"{n} {state}")
             cells.append(f"{label} {ok}/{checked}" + (f" ({', '.join(extra)})" if extra else ""))
-        mark = "✗" if any(e["outcome"] == "failed" for e in items) else "✓"
+        # a flow none of whose checks ran is not conforming: it was not checked
+        if any(e["outcome"] == "failed" for e in items):
+            mark = "✗"
+        elif any(e["outcome"] == "passed" for e in items):
+            mark = "✓"
+        else:
+            mark = "–"
         lines.append(f"  {mark} {flow}: " + "; ".join(cells))
         for e in items:
             if e["outcome"] in ("failed", "pending"):
@@ -117,7 +126,7 @@ def check(
     """Generate the checklist suite for PATHS, run it, and print the checklist per document and flow.
 
     Exit status: 0 when every checked row conforms, 1 when a row does not (or, with --strict, is
-    pending), 2 for unreadable documents.
+    pending), 2 for unreadable documents, 5 when nothing was checked at all.
     """
     modules = _generate(paths, out_dir, frozen)
     with tempfile.TemporaryDirectory(prefix="talkqa-") as tmp:
@@ -155,7 +164,12 @@ def check(
         f"{totals['skipped']} not checkable automatically"
     )
     failed = totals["failed"] or (strict and totals["pending"])
-    raise SystemExit(1 if failed else 0)
+    if failed:
+        raise SystemExit(1)
+    if not totals["passed"]:
+        report_error("talkqa check: nothing was checked (every check was skipped or pending): not a pass")
+        raise SystemExit(5)  # as pytest's "no tests ran"
+    raise SystemExit(0)
 
 
 @click.command("record")

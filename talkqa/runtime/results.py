@@ -34,6 +34,7 @@ class Outcome:
     message: str = ""
     duration: float = 0.0
     divergence: bool = False  # failed in replay by asking what the recording does not hold
+    backend: str = ""  # where its HTTP went: cassettes (replayed), simulators, sandbox
 
 
 @dataclass
@@ -67,6 +68,7 @@ class Results:
                 outcome=state,
                 message=message,
                 divergence=divergence,
+                backend=props.get("backend", ""),
             )
             self.outcomes[report.nodeid] = outcome
         elif (report.when == "call" or state in ("failed", "pending")) and outcome.outcome != "failed":
