@@ -113,7 +113,8 @@ def run_suite(
 
     results = work / f"results-{spec or 'baseline'}.json".replace("@", "-").replace(":", "-")
     results.unlink(missing_ok=True)
-    argv = [f"--talkqa-results={results}", "--talkqa-backend=cassettes", "-p", "talkqa.mutants.plugin", *extra]
+    # auto: each module replays its cassettes where it has recordings, else runs on the simulators
+    argv = [f"--talkqa-results={results}", "--talkqa-backend=auto", "-p", "talkqa.mutants.plugin", *extra]
     with _mutant_env(spec), _output_to(log):
         code = _pytest(modules, argv)
     return code, (load(results) if results.exists() else None)

@@ -250,12 +250,13 @@ def check_mapping(bench: Bench, case: dict[str, Any]) -> None:
 
 
 def _writable(src: ResourceConnector, tgt: ResourceConnector, row: Row, direction: str) -> None:
-    """A row into a field the system assigns (read-only) cannot be synchronized into it."""
-    side, path = (tgt, row.target) if direction == "forward" else (src, row.source)
-    spec = side.fields.get(path)
-    if spec is not None and spec.read_only:
-        raise Unsupported(f"read-only field: the {side.system} {side.entity} field {path!r} is assigned by the "
-                          "system, so nothing can be synchronized into it")
+    """A check edits one side and the sync writes the other: a field the system assigns (read-only) can be
+    neither, so such a row is not checkable by an edit."""
+    for side, path in ((tgt, row.target), (src, row.source)):
+        spec = side.fields.get(path)
+        if spec is not None and spec.read_only:
+            raise Unsupported(f"read-only field: the {side.system} {side.entity} field {path!r} is assigned by the "
+                              "system, so no edit of it can be synchronized")
 
 
 def _check_conditional_row(
