@@ -11,7 +11,7 @@ from collections import Counter, defaultdict
 from generator.model import Diagnostic, Document, Flow, Severity
 from generator.parser import slugify
 
-#: Every code lint can report, with its severity. The README lists them.
+#: Every code lint can report, with its severity. docs/reference.md lists them.
 CODES: dict[str, Severity] = {
     "blank-system-name": Severity.WARNING,
     "system-spelling": Severity.WARNING,

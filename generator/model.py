@@ -2,7 +2,7 @@
 
 Everything here is frozen and built only by :mod:`generator.parser`. ``to_json``
 gives the stable JSON form that ``talkqa model --json`` prints (documented in the
-README); the generated suites carry the same data as Python literals.
+docs/reference.md); the generated suites carry the same data as Python literals.
 """
 
 from __future__ import annotations

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import os
-import tempfile
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,6 +16,7 @@ from pathlib import Path
 from generator.errors import SpecError
 from generator.parser import decode
 from generator.rst import NestingTooDeep
+from talkqa.files import atomic_write
 from talkqa.report.inputs import load_results, read_source
 from talkqa.report.model import (
     COLUMNS,
@@ -61,14 +60,7 @@ def write_report(
     page = build_report(entries, documents=documents, root=root, source=str(results_path), refused=refused)
     out = Path(html_path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(page)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(out, page)  # normal permissions (0644 under umask 022), replaced whole or not at all
     return out
 
 

@@ -279,9 +279,11 @@ def _check_conditional_row(
     domain = _domain(src, tgt, row, bench, flow)
     for holds, seed in ((True, case["line"] * 10), (False, case["line"] * 10 + 5)):
         value_at_path = condition.holding() if holds else condition.failing()
-        over = {condition.path: value_at_path} if side == "source" else None
+        over: dict[str, Any] = dict.fromkeys(earlier_sources(flow, row))  # fan-in: earlier sources start empty
+        if side == "source":
+            over[condition.path] = value_at_path
         try:
-            source_id, target_id, created = linked_pair(bench, case, flow, src, tgt, seed, over)
+            source_id, target_id, created = linked_pair(bench, case, flow, src, tgt, seed, over or None)
         except ValueError as exc:
             raise Unsupported(f"conditional row: {condition.path} cannot hold {value_at_path!r} ({exc})") from None
         if side == "target":

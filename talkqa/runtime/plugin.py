@@ -181,7 +181,9 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         if chosen == "auto":
             mode = decided.get(str(path))
             if mode is None:
-                mode = decided[str(path)] = "cassettes" if has_recordings(path) else "simulators"
+                # an external sync cannot be replayed (it is another process): it always runs live
+                replay = has_recordings(path) and config.getoption("--talkqa-sut") == "reference"
+                mode = decided[str(path)] = "cassettes" if replay else "simulators"
         else:
             mode = chosen
         item.stash[MODE] = mode

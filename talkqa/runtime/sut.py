@@ -3,8 +3,8 @@
 * ``reference`` (default): talkqa's reference sync, in-process, with a fresh state per test.
 * ``command:<shell command>``: an external sync, run once per sync step and checked
   black-box through the two APIs. It gets the endpoints in ``TALKQA_*`` environment
-  variables (see README) and a per-test state directory in ``TALKQA_SUT_STATE``; it
-  must exit 0 after one cycle. Commands run live only (against simulators or sandboxes),
+  variables (docs/tutorial-own-sync.md) and a per-test state directory in ``TALKQA_SUT_STATE``; it
+  must exit 0 after one cycle (docs/tutorial-own-sync.md). Commands run live only (against simulators or sandboxes),
   since a separate process cannot replay this process's cassettes.
 """
 
@@ -57,6 +57,7 @@ class ReferenceSut:
 
 class CommandSut:
     def __init__(self, command: str, env: Mapping[str, str], state_dir: Path, timeout: float = 300) -> None:
+        state_dir.mkdir(parents=True, exist_ok=True)  # the command's own folder exists before its first run
         self.argv = shlex.split(command)
         self.env = {
             **os.environ,

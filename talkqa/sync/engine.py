@@ -4,7 +4,7 @@ Nothing here knows a system, an entity or a property of any particular document:
 flows come from the model, the resources from a resolver keyed by system slug and the
 spec's entity label, and every value goes through the connectors' codecs.
 
-Rules (README, "How the reference sync decides"):
+Rules (docs/sync.md, "How it decides"):
 
 * **Links.** ``always`` creates a target for every source record; ``merge_or_create`` links
   an unlinked target found by the match rules (any one rule whose values are equal and
