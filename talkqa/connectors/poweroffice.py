@@ -158,6 +158,15 @@ class ContactPersonV1Connector:
         return data
 
     # -- writing ---------------------------------------------------------------------------------
+    #: the name a sync gives a contact person when its document maps no first or last name
+    UNNAMED = "(unnamed)"
+
+    def complete_for_create(self, record: Record) -> Record:
+        """v1 requires firstName and lastName on create: a document that maps neither (or only one) gets
+        :attr:`UNNAMED` for what is missing."""
+        missing = {k: self.UNNAMED for k in ("firstName", "lastName") if not record.get(k)}
+        return {**record, **missing} if missing else record
+
     def create(self, record: Record, *, external_ref: str | None = None, parent: str | None = None) -> str:
         kind, parent_id = _parse_parent(parent) if parent else (self.default_parent or (None, None))
         if kind is None:
