@@ -132,6 +132,20 @@ def parse_file(path: str | Path) -> Document:
     return parse_text(decode(read_document(path), str(path)), str(path))
 
 
+#: Table rows (list-table items) one document may hold. The corpus's largest has 293; a document of
+#: 100,000 rows took docutils minutes and gigabytes, so it is refused before docutils reads it.
+MAX_TABLE_ROWS = 5_000
+_ROW_START = re.compile(r"^[ \t]*\* -", re.MULTILINE)
+
+
+def _check_row_count(text: str, path: str) -> None:
+    for count, m in enumerate(_ROW_START.finditer(text), start=1):
+        if count > MAX_TABLE_ROWS:
+            line = text.count("\n", 0, m.start()) + 1
+            raise SpecError(path, line, f"more than {MAX_TABLE_ROWS:,} table rows in one document: split it "
+                                        "(the limit keeps a hostile document from taking minutes and gigabytes)")
+
+
 def parse_text(text: str, path: str = "<string>") -> Document:
     """Parse document ``text``; ``path`` names it in messages and supplies the system slugs.
 
@@ -140,6 +154,7 @@ def parse_text(text: str, path: str = "<string>") -> Document:
     that one document never aborts a command that reads many.
     """
     text = text.removeprefix("\ufeff")
+    _check_row_count(text, path)
     try:
         tree, warnings = parse_rst(text, path)
         return _Reader(path, text, tree, warnings).read()
