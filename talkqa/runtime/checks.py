@@ -31,6 +31,12 @@ class ChecklistFailure(AssertionError):
 def same(a: Any, b: Any) -> bool:
     """Canonical equality, with an empty string and a missing value the same, and a date or a number
     equal to its text (what a sync writes into a text field)."""
+    for number, text in ((a, b), (b, a)):  # a number read back from a text field: compare as numbers
+        if isinstance(number, int | float) and not isinstance(number, bool) and isinstance(text, str):
+            try:
+                return float(text) == float(number)
+            except ValueError:
+                return False
     a, b = _canonical(a), _canonical(b)
     return a == b
 
@@ -573,7 +579,8 @@ def _check_match_links(
         )
     matched = {rule.source, rule.target}
     other = [r for r in flow.syncable_rows if r.target not in matched and r.source not in matched
-             and r.source != id_path(src) and r.target != id_path(tgt)]
+             and r.source != id_path(src) and r.target != id_path(tgt)
+             and _plain(src, r.source) and _plain(tgt, r.target)]
     other = [r for r in other if forward_value(flow, created, r.target) not in (None, "")]
     if other:
         row = other[0]
@@ -588,6 +595,12 @@ def _check_match_links(
             "merging",
         )
     return source_id, target_id, created
+
+
+def _plain(connector: ResourceConnector, path: str) -> bool:
+    """A field the connector knows and may write."""
+    spec = connector.fields.get(path)
+    return spec is not None and not spec.read_only
 
 
 def _typed_id(spec: FieldSpec, record_id: str, near_miss: bool) -> Any:

@@ -240,8 +240,11 @@ class _Plan:
             if cond is not None:
                 row_conditions[r.line] = (r.condition.side, cond)  # type: ignore[union-attr]
         def read_only(connector: ResourceConnector, path: str) -> bool:
+            """Assigned by the system, or not a field the connector knows (so it cannot write or read it)."""
             spec = connector.fields.get(path)
-            return spec is not None and spec.read_only
+            if spec is None:
+                return bool(connector.fields)
+            return spec.read_only
 
         # a field the system assigns (read-only) is never written: not forward into it, not back from it
         rows = [
