@@ -220,7 +220,7 @@ def check_mapping(bench: Bench, case: dict[str, Any]) -> None:
     seed = case["line"] * 10
     # fan-in: a target fed by several rows takes the first non-empty source (document order), so the
     # rows before this one start empty, and this row's edit is the one that must arrive
-    overrides = dict.fromkeys(earlier_sources(flow, row)) if case["direction"] == "forward" else None
+    overrides = _emptied_earlier(src, flow, row) if case["direction"] == "forward" else None
     source_id, target_id, created = linked_pair(bench, case, flow, src, tgt, seed, overrides)
     baseline = get_path(created, row.source)
     value = _fresh_value(domain, seed + 1, baseline)
@@ -285,7 +285,7 @@ def _check_conditional_row(
     domain = _domain(src, tgt, row, bench, flow)
     for holds, seed in ((True, case["line"] * 10), (False, case["line"] * 10 + 5)):
         value_at_path = condition.holding() if holds else condition.failing()
-        over: dict[str, Any] = dict.fromkeys(earlier_sources(flow, row))  # fan-in: earlier sources start empty
+        over: dict[str, Any] = _emptied_earlier(src, flow, row)  # fan-in: earlier sources start empty
         if side == "source":
             over[condition.path] = value_at_path
         try:
@@ -378,6 +378,18 @@ def _check_identifier_row(
                                f"{source_id!r}\n  but it " + (f"wrote {sent[-1]!r}" if sent else "sent no value"))
 
 
+def _emptied_earlier(src: ResourceConnector, flow: Flow, row: Row) -> dict[str, Any]:
+    """Overrides that empty the fan-in rows before ``row``; a row behind a field the system fills
+    (read-only) cannot be the one whose value arrives."""
+    earlier = earlier_sources(flow, row)
+    for path in earlier:
+        if not _plain(src, path):
+            raise Unsupported(f"fan-in: an earlier row feeds {row.target} from {path!r}, which the "
+                              f"{src.system} {src.entity} connector cannot empty, so this row's value never "
+                              "arrives")
+    return dict.fromkeys(earlier)
+
+
 def earlier_sources(flow: Flow, row: Row) -> list[str]:
     """Sources of the rows before ``row`` that feed the same target (fan-in), in document order."""
     out = []
@@ -436,6 +448,7 @@ def check_link(bench: Bench, case: dict[str, Any]) -> None:
             raise ChecklistFailure(f"{head}\n  2 source records ({a}, {b}) gave {len(new)} new target records")
         return
     if check == "skips-when-condition-fails":
+        _no_creating_sibling(bench, flow)
         condition = bench.flow_predicate(flow)
         assert condition is not None
         bench.create(src, bench.record_for(flow, "source", src, seed, {condition.path: condition.failing()}))

@@ -32,11 +32,11 @@ from talkqa.runtime.checks import (
     ChecklistFailure,
     Unsupported,
     _domain,
+    _emptied_earlier,
     _flow,
     _row,
     _switched_off,
     _writable,
-    earlier_sources,
     id_path,
     linked_pair,
     linked_target,
@@ -117,7 +117,7 @@ def one_example(bench: Bench, case: dict[str, Any], value: Any) -> None:
     head = f"{case['document']}:{case['line']}: {case['flow_title']}: {row.source} -> {row.target}"
     head += f" [{case['direction']}]"
     # fan-in: the rows before this one that feed the same target start empty (their value would win)
-    earlier: dict[str, Any] = dict.fromkeys(earlier_sources(flow, row))
+    earlier: dict[str, Any] = _emptied_earlier(src, flow, row) if case["direction"] == "forward" else {}
     if case["direction"] == "forward":
         if flow.policy is Policy.LINK_REQUIRED:  # nothing is created: link a pair, then edit the source
             source_id, target_id, _created = linked_pair(bench, case, flow, src, tgt, seed, earlier or None)
