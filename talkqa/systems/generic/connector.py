@@ -25,7 +25,7 @@ from typing import Any
 import httpx
 
 from talkqa.connectors.base import Change, ConnectorError, FieldSpec, NotFound, Page, Record
-from talkqa.connectors.codecs import flatten, get_path, set_path
+from talkqa.connectors.codecs import flatten, get_path, has_path, set_path
 from talkqa.connectors.http import SystemClient
 from talkqa.connectors.mapping import create_once
 from talkqa.sync.coerce import TEXT_KINDS, NotConvertible, coerce
@@ -76,7 +76,7 @@ class GenericConnector:
                 else:
                     with contextlib.suppress(NotConvertible):  # else handed on as the API sent it
                         value = coerce(value, spec)
-            if value is not None or _has(wire, name):
+            if value is not None or has_path(wire, name):
                 set_path(record, path, value)
         return record
 
@@ -250,15 +250,6 @@ def _text(value: Any) -> Any:
     if isinstance(value, int | float):
         return str(value)
     return value  # a list or an object: the API decides
-
-
-def _has(wire: Mapping[str, Any], path: str) -> bool:
-    node: Any = wire
-    for part in path.split("."):
-        if not isinstance(node, Mapping) or part not in node:
-            return False
-        node = node[part]
-    return True
 
 
 class _Mapper:
