@@ -16,16 +16,11 @@ from generator.model import Mapping as Row
 from talkqa.connectors.base import FieldSpec, Record, ResourceConnector
 from talkqa.connectors.codecs import get_path
 from talkqa.runtime.bench import Bench
+from talkqa.runtime.failures import NOTHING_SENT, ChecklistFailure, Unsupported
 from talkqa.runtime.values import Domain, example, incompatibility, join
 from talkqa.sync import predicates
 
-
-class Unsupported(Exception):
-    """This case cannot be checked here (the message says why)."""
-
-
-class ChecklistFailure(AssertionError):
-    """A row of the document is not honoured."""
+__all__ = ["CHECKS", "ChecklistFailure", "Unsupported"]
 
 
 def same(a: Any, b: Any) -> bool:
@@ -139,7 +134,8 @@ def _expect(
     if bench.live:
         if not same(actual, expected):
             raise ChecklistFailure(
-                f"{head}\n  after {action}, {system.entity}.{path} should be {expected!r}\n  but it is {actual!r}"
+                f"{head}\n  after {action}, {system.entity}.{path} should be {expected!r}\n  but it is {actual!r}",
+                expected=expected, actual=actual,
             )
         return
     sent = bench.sut_wrote(system.system, system.entity, record_id, path)
@@ -149,7 +145,8 @@ def _expect(
             f"  but it wrote {sent[-1]!r}"
             if sent
             else f"{head}\n  after {action}, the sync should write {system.entity}.{path} = {expected!r}\n"
-            "  but it sent no value for it"
+            "  but it sent no value for it",
+            expected=expected, actual=sent[-1] if sent else NOTHING_SENT,
         )
 
 

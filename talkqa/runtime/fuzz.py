@@ -17,7 +17,6 @@ from __future__ import annotations
 import copy
 import json
 import os
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -42,13 +41,9 @@ from talkqa.runtime.checks import (
     linked_target,
     same,
 )
+from talkqa.runtime.failures import NOTHING_SENT, Finding, report_finding
 from talkqa.runtime.values import Domain, domain_gap, edge_examples, strategy
 from talkqa.runtime.values import example as example_value
-
-
-class TalkqaFinding(pytest.PytestWarning):
-    """Something about a row that a QA engineer should know, though the row conforms."""
-
 
 PROFILES = {
     "ci": {"max_examples": 25, "derandomize": True},
@@ -57,9 +52,15 @@ PROFILES = {
 }
 
 
+def profile_name(config: pytest.Config) -> str:
+    """The fuzz profile of the run: the setting (docs/reference.md#settings), else ci when $CI is set, else dev."""
+    from talkqa.settings import setting
+
+    return setting(config, "fuzz-profile") or ("ci" if os.environ.get("CI") else "dev")
+
+
 def fuzz_settings(config: pytest.Config) -> settings:
-    name = config.getoption("--talkqa-fuzz-profile", None) or ("ci" if os.environ.get("CI") else "dev")
-    chosen = PROFILES[name]
+    chosen = PROFILES[profile_name(config)]
     return settings(
         deadline=None,
         database=None if chosen.get("derandomize") else settings.default.database,
@@ -137,13 +138,15 @@ def one_example(bench: Bench, case: dict[str, Any], value: Any) -> None:
     landed = get_path(system.get(record_id), path)  # replayed too, so recordings and replays ask the same
     if bench.live:
         if not same(landed, value):
-            raise ChecklistFailure(f"{head}\n  sent {value!r}\n  the {where_} holds {landed!r}")
+            raise ChecklistFailure(f"{head}\n  sent {value!r}\n  the {where_} holds {landed!r}",
+                                   expected=value, actual=landed)
         return
     sent = bench.sut_wrote(system.system, system.entity, record_id if case["direction"] == "reverse" else None, path)
     if not sent or not same(sent[-1], value):
         raise ChecklistFailure(
             f"{head}\n  the sync read {value!r}\n  and wrote {sent[-1]!r}" if sent
-            else f"{head}\n  the sync read {value!r} but wrote no value for {system.entity}.{path}"
+            else f"{head}\n  the sync read {value!r} but wrote no value for {system.entity}.{path}",
+            expected=value, actual=sent[-1] if sent else NOTHING_SENT,
         )
 
 
@@ -222,13 +225,19 @@ def run_fuzz(request: pytest.FixtureRequest, backend: Any, document: Document, c
         bench = bench_for_example()
         try:
             one_example(bench, case, value)
+        except ChecklistFailure as exc:
+            exc.example = value  # the last one raised is Hypothesis' minimal example
+            raise
         finally:
             bench.close()
         if cassette is not None and not cassette.all_played:
-            raise ChecklistFailure(
+            failure = ChecklistFailure(
                 f"{case['document']}:{case['line']}: with {value!r} the sync made fewer requests than recorded; "
-                "not made: " + ", ".join(unplayed(cassette)[:5])
+                "not made: " + ", ".join(unplayed(cassette)[:5]),
+                kind="requests-changed",
             )
+            failure.example = value
+            raise failure
 
     try:
         survives()
@@ -241,4 +250,4 @@ def run_fuzz(request: pytest.FixtureRequest, backend: Any, document: Document, c
             for i in range(len(cassette)):
                 cassette.play_counts[i] = 1  # the examples above played them all
     if gap:
-        warnings.warn(TalkqaFinding(f"{case['document']}:{case['line']}: {gap}"), stacklevel=1)
+        report_finding(request.node, Finding(case["document"], case["line"], gap))

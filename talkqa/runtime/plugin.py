@@ -8,6 +8,7 @@ summary at the end of the run.
 
 from __future__ import annotations
 
+import json
 import shlex
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,8 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from talkqa.runtime.failures import FAILURE_KEY
+
 if TYPE_CHECKING:
     from talkqa.runtime.backends import Backend
+    from talkqa.runtime.failures import Failure
 
 #: Names of the backends (kept here so the plugin imports nothing heavy until a talkqa test runs).
 BACKEND_NAMES = ("auto", "cassettes", "sandbox", "simulators")
@@ -63,21 +67,62 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--talkqa-strict",
         action="store_true",
+        default=None,
         help="a row with no recording yet (pending) fails instead of being skipped as pending",
     )
     group.addoption(
         "--talkqa-sut",
-        default="reference",
-        help="the system under test: 'reference' (talkqa's reference sync) or 'command:<shell command>'",
+        default=None,
+        help="the system under test: 'reference' (talkqa's reference sync, the default) or 'command:<shell command>'",
     )
+    group.addoption(
+        "--talkqa-min-checked",
+        default=None,
+        metavar="PCT",
+        help="fail the run when fewer than PCT%% of the documents' rows were checked (not skipped, pending or unrun)",
+    )
+    from talkqa.settings import SETTINGS
+
+    for setting in SETTINGS.values():
+        parser.addini(setting.ini, f"talkqa: default of {setting.option} (see docs/reference.md#settings)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     for line in MARKERS:
         config.addinivalue_line("markers", line)
     from talkqa.runtime.results import Results
+    from talkqa.settings import SettingsError, resolve
 
-    config.stash[RESULTS] = Results()
+    try:
+        settings = resolve(config)
+    except SettingsError as exc:
+        raise pytest.UsageError(f"talkqa: {exc}") from None
+    usage_problem = _usage_problem(config, settings)
+    if usage_problem:
+        raise pytest.UsageError(f"talkqa: {usage_problem}")
+    results = config.stash[RESULTS] = Results()
+    results.settings = {k: v for k, v in settings.items()}
+
+
+def _usage_problem(config: pytest.Config, settings: dict[str, Any]) -> str | None:
+    """A mistake in how the run is set up that would make every test fail: said once, before any test."""
+    import shutil
+
+    sut = settings["sut"]
+    if sut.startswith("command:"):
+        if settings["backend"] == "cassettes":
+            return ("an external sync (--talkqa-sut=command:...) cannot be replayed from cassettes: it is another "
+                    "process whose requests no recording holds; use --talkqa-backend=simulators or sandbox")
+        try:
+            words = shlex.split(sut[len("command:"):])
+        except ValueError as exc:
+            return f"--talkqa-sut: the command cannot be split into words ({exc})"
+        program = words[0] if words else ""
+        if not program:
+            return "--talkqa-sut: 'command:' names no command"
+        if shutil.which(program) is None and not Path(program).is_file():
+            return f"--talkqa-sut: the sync command {program!r} is not found (not on PATH, not a file)"
+    return None
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -105,23 +150,106 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     _CONFIG.append(session.config)
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[Any]:
+    """A failing talkqa test reports a :class:`Failure` record, and shows its message only (no
+    plugin frames, no ``DOCUMENT`` dict: what a QA engineer acts on), as Sybil does."""
+    report = yield
+    case = _case(item)
+    if case is None or call.excinfo is None or not report.failed:
+        return report
+    failure = failure_record(item, case, call.excinfo.value)
+    report.user_properties.append((FAILURE_KEY, json.dumps(failure.to_json(), ensure_ascii=False)))
+    if failure.kind != "error":
+        report.longrepr = failure.render()
+    return report
+
+
+def failure_record(item: pytest.Item, case: dict[str, Any], exc: BaseException) -> Failure:
+    """The record of a failing talkqa test: from its :class:`ChecklistFailure` (also inside the
+    exception group Hypothesis raises for several distinct failures), else an error."""
+    from talkqa.runtime.failures import ChecklistFailure, Failure
+
+    found = _checklist_failure(exc)
+    row = f"{case.get('source', '')} -> {case.get('target', '')}" if case.get("source") else case.get("id", "")
+    where = dict(document=case["document"], line=case["line"], flow=case.get("flow_title", ""), row=row,
+                 direction=case.get("direction", ""), reproduce=reproduce_command(item))
+    if isinstance(found, ChecklistFailure):
+        kind = found.kind
+        if kind == "value" and case.get("kind") in ("link", "match"):
+            kind = "link"
+        notes = "\n".join(getattr(found, "__notes__", None) or getattr(exc, "__notes__", None) or [])
+        blob = next((ln.strip() for ln in notes.splitlines() if "@reproduce_failure" in ln), None)
+        return Failure(kind=kind, message=found.message, hypothesis=blob, **found.values(), **where)
+    text = f"{type(exc).__name__}: {exc}".strip()
+    return Failure(kind="error", message=f"{case['document']}:{case['line']}: the check could not run: {text}",
+                   **where)
+
+
+def _checklist_failure(exc: BaseException) -> BaseException | None:
+    from talkqa.runtime.failures import ChecklistFailure
+
+    if isinstance(exc, ChecklistFailure):
+        return exc
+    if isinstance(exc, BaseExceptionGroup):
+        for inner in exc.exceptions:
+            found = _checklist_failure(inner)
+            if found is not None:
+                return found
+    cause = exc.__cause__ or exc.__context__
+    return _checklist_failure(cause) if isinstance(cause, BaseException) and cause is not exc else None
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """pytest-xdist: a worker's documents (the controller collects none) join the run's results."""
+    results = node.config.stash.get(RESULTS, None)
+    output = getattr(node, "workeroutput", None) or {}
+    if results is not None and "talkqa_documents" in output:
+        for doc in json.loads(output["talkqa_documents"]):
+            results.documents.setdefault(doc["path"], doc)
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
     config = session.config
     results = config.stash.get(RESULTS, None)
-    path = config.getoption("--talkqa-results", None)
-    if results is not None and path and not hasattr(config, "workerinput"):
-        results.write(path)
+    if results is not None and hasattr(config, "workerinput"):
+        config.workeroutput["talkqa_documents"] = json.dumps(list(results.documents.values()))
+    elif results is not None and (results.outcomes or results.documents):
+        summary = results.summary()
+        settings = results.settings
+        code, why = summary.exit_code(strict=bool(settings.get("strict")), min_checked=settings.get("min-checked"))
+        if session.exitstatus == 0 and code != 0 and results.outcomes:
+            session.exitstatus = code
+            config.stash[VERDICT] = why
+        path = config.getoption("--talkqa-results", None)
+        if path:
+            results.write(path)
     if _CONFIG and _CONFIG[-1] is config:
         _CONFIG.pop()
 
 
+VERDICT = pytest.StashKey[str]()
+
+
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    import os
+
     results = config.stash.get(RESULTS, None)
     if results is None or not results.outcomes:
         return
+    summary = results.summary()
     terminalreporter.section("talkqa checklist")
-    for line in results.matrix():
+    # with --tb=no (talkqa check) the checklist is the only place a failure is shown: in full
+    details = getattr(config.option, "tbstyle", "auto") == "no"
+    for line in summary.lines(details=details):
         terminalreporter.write_line(line)
+    why = config.stash.get(VERDICT, None)
+    if why:
+        terminalreporter.write_line(f"talkqa: {why}", red=True)
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        for line in summary.annotations():
+            terminalreporter.write_line(line)
     orphans = config.stash.get(ORPHANS, [])
     if orphans:
         terminalreporter.write_line(f"orphaned cassettes (their rows are gone from the documents): {len(orphans)}")
@@ -137,7 +265,9 @@ def _case(item: pytest.Item) -> dict[str, Any] | None:
 def backend_name(config: pytest.Config) -> str:
     """The backend asked for: an explicit ``--talkqa-backend``, ``simulators`` when recording, else
     ``auto`` (decided per module: its cassettes when it has any, the simulators otherwise)."""
-    chosen = config.getoption("--talkqa-backend")
+    from talkqa.settings import setting
+
+    chosen = setting(config, "backend")
     if recording(config):
         if chosen not in (None, "simulators", "sandbox"):
             raise pytest.UsageError("recording cassettes needs --talkqa-backend=simulators or sandbox")
@@ -182,7 +312,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
             mode = decided.get(str(path))
             if mode is None:
                 # an external sync cannot be replayed (it is another process): it always runs live
-                replay = has_recordings(path) and config.getoption("--talkqa-sut") == "reference"
+                replay = has_recordings(path) and _sut(config) == "reference"
                 mode = decided[str(path)] = "cassettes" if replay else "simulators"
         else:
             mode = chosen
@@ -190,6 +320,8 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         # failures and reports point at the document row, as a QA engineer reads it
         item.location = (case["document"], case["line"] - 1, item.location[2])  # type: ignore[misc]
         item.user_properties += [
+            ("row", f"{case['source']} -> {case['target']}" if case.get("source") else ""),
+            ("check", case.get("check", "") if case["kind"] in ("link", "match") else ""),
             ("document", case["document"]),
             ("line", str(case["line"])),
             ("flow", case["flow_title"]),
@@ -203,6 +335,12 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
             if mode == "cassettes":
                 item.add_marker(pytest.mark.block_network)
     config.stash[DOCUMENTS] = list(documents.values())
+    results = config.stash.get(RESULTS, None)
+    if results is not None:
+        from talkqa.runtime.results import document_rows
+
+        for document in documents.values():
+            results.documents.setdefault(document["path"], document_rows(document))
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -226,7 +364,7 @@ class Backends:
 
             documents = [document_from_json(d) for d in self.config.stash.get(DOCUMENTS, [])]
             self._made[name] = BACKENDS[name](
-                sut=self.config.getoption("--talkqa-sut"), documents=documents, recording=recording(self.config)
+                sut=_sut(self.config), documents=documents, recording=recording(self.config)
             )
         return self._made[name]
 
@@ -252,11 +390,25 @@ def talkqa_backend(request: pytest.FixtureRequest, talkqa_backends: Backends) ->
     return talkqa_backends.get(item_backend(request.node))
 
 
+def _sut(config: pytest.Config) -> str:
+    from talkqa.settings import setting
+
+    return setting(config, "sut")
+
+
 def reproduce_command(item: pytest.Item) -> str:
-    parts = ["pytest", item.nodeid, f"--talkqa-backend={item_backend(item)}"]
-    sut = item.config.getoption("--talkqa-sut")
-    if sut and sut != "reference":
+    """The command that re-runs this one test as this run did: every option that changes what it does."""
+    from talkqa.runtime.fuzz import profile_name
+    from talkqa.settings import setting
+
+    parts = ["pytest", item.nodeid, "-p", "no:randomly", f"--talkqa-backend={item_backend(item)}"]
+    sut = _sut(item.config)
+    if sut != "reference":
         parts.append(f"--talkqa-sut={sut}")
+    if _case(item) and _case(item).get("kind") == "fuzz":
+        parts.append(f"--talkqa-fuzz-profile={profile_name(item.config)}")
+    if setting(item.config, "strict"):
+        parts.append("--talkqa-strict")
     return shlex.join(parts)
 
 
@@ -267,7 +419,7 @@ def talkqa_check(
     from vcr.errors import CannotOverwriteExistingCassetteException
 
     from generator.model import document_from_json
-    from talkqa.runtime.checks import CHECKS, ChecklistFailure, Unsupported
+    from talkqa.runtime.checks import CHECKS, Unsupported
 
     benches = []
 
@@ -279,9 +431,7 @@ def talkqa_check(
             CHECKS[case["kind"]](bench, case)
             check_all_played(request)
         except Unsupported as exc:
-            pytest.skip(f"{case['document']}:{case['line']}: {exc}")
-        except ChecklistFailure as exc:
-            raise ChecklistFailure(f"{exc}\n  reproduce: {reproduce_command(request.node)}") from None
+            _skip(request, case, exc)
         except CannotOverwriteExistingCassetteException as exc:
             if missing:
                 pending(request, case)
@@ -290,6 +440,14 @@ def talkqa_check(
     yield run
     for bench in benches:
         bench.close()
+
+
+def _skip(request: pytest.FixtureRequest, case: dict[str, Any], exc: Exception) -> None:
+    """A case that cannot be checked here: a skip whose reason is kept apart from its location."""
+    from talkqa.runtime.results import REASON_KEY
+
+    request.node.user_properties.append((REASON_KEY, str(exc)))
+    pytest.skip(f"{case['document']}:{case['line']}: {exc}")
 
 
 def cassette_file(item: pytest.Item, name: str | None = None) -> Path:
@@ -316,8 +474,14 @@ def pending(request: pytest.FixtureRequest, case: dict[str, Any]) -> None:
         f"pending: {case['document']}:{case['line']}: {case['id']} has no recording yet ({path.name}); "
         f"record it with: talkqa record {shlex.quote(case['document'])}"
     )
-    if request.config.getoption("--talkqa-strict"):
-        pytest.fail(message, pytrace=False)
+    from talkqa.runtime.failures import ChecklistFailure
+    from talkqa.runtime.results import REASON_KEY
+    from talkqa.settings import setting
+
+    if setting(request.config, "strict"):
+        raise ChecklistFailure(message, kind="pending")
+    request.node.user_properties.append(
+        (REASON_KEY, f"no recording yet: record it with: talkqa record {shlex.quote(case['document'])}"))
     pytest.skip(message)
 
 
@@ -351,29 +515,33 @@ def check_all_played(request: pytest.FixtureRequest) -> None:
         return
     case = request.node.get_closest_marker("talkqa_case").args[0]
     from talkqa.runtime.cassettes import unplayed
+    from talkqa.runtime.failures import ChecklistFailure
 
     missing = unplayed(cassette)
     shown = "\n    ".join(missing[:5])
-    pytest.fail(
+    raise ChecklistFailure(
         f"{case['document']}:{case['line']}: {case['flow_title']} [{case['id']}]\n"
-        f"  the sync made fewer requests than were recorded: {len(missing)} not replayed, e.g.\n    {shown}\n"
-        f"  reproduce: {reproduce_command(request.node)}",
-        pytrace=False,
+        f"  requests changed: the sync made fewer requests than were recorded: {len(missing)} not replayed, e.g.\n"
+        f"    {shown}\n"
+        f"  re-record with: talkqa record {shlex.quote(case['document'])} (if the sync changed on purpose)",
+        kind="requests-changed",
     )
 
 
 def missing_recording(request: pytest.FixtureRequest, case: dict[str, Any], exc: Exception) -> None:
+    from talkqa.runtime.failures import ChecklistFailure
+
     document = case["document"]
-    pytest.fail(
+    raise ChecklistFailure(
         f"{document}:{case['line']}: {case['flow_title']} [{case['id']}]\n"
-        f"  the sync made a request its recording does not hold (it behaves differently from when it was\n"
-        f"  recorded: a conformance failure, unless the sync changed on purpose; then re-record):\n"
+        f"  requests changed: the sync made a request its recording does not hold (it behaves differently from\n"
+        f"  when it was recorded: a conformance failure, unless the sync changed on purpose; then re-record):\n"
         f"  {str(exc).strip().splitlines()[0]}\n"
         + "\n".join("  " + ln for ln in str(exc).strip().splitlines()[1:6] if ln.strip())
-        + f"\n  re-record: talkqa record {shlex.quote(document)}   (or: pytest {shlex.quote(request.node.nodeid)} "
+        + f"\n  re-record with: talkqa record {shlex.quote(document)}   (or: pytest {shlex.quote(request.node.nodeid)} "
         "--record-mode=rewrite)",
-        pytrace=False,
-    )
+        kind="requests-changed",
+    ) from None
 
 
 @pytest.fixture
@@ -383,7 +551,7 @@ def talkqa_fuzz(
     from vcr.errors import CannotOverwriteExistingCassetteException
 
     from generator.model import document_from_json
-    from talkqa.runtime.checks import ChecklistFailure, Unsupported
+    from talkqa.runtime.checks import Unsupported
     from talkqa.runtime.fuzz import run_fuzz
 
     def run(document: dict[str, Any], case: dict[str, Any]) -> None:
@@ -391,11 +559,7 @@ def talkqa_fuzz(
         try:
             run_fuzz(request, talkqa_backend, document_from_json(document), case, tmp_path)
         except Unsupported as exc:
-            pytest.skip(f"{case['document']}:{case['line']}: {exc}")
-        except ChecklistFailure as exc:
-            # the same exception object: Hypothesis' notes (the minimal failing value) stay attached
-            exc.args = (f"{exc.args[0] if exc.args else exc}\n  reproduce: {reproduce_command(request.node)}",)
-            raise
+            _skip(request, case, exc)
         except CannotOverwriteExistingCassetteException as exc:
             if missing:
                 pending(request, case)
