@@ -185,7 +185,7 @@ class Summary:
             if group:
                 out.append(f"{title} ({sum(r.count for r in group)} checks, {len(group)} reason(s)):")
                 for r in group[:12]:
-                    out.append(f"  {r.count:>5}× {r.text}  (first: {r.first})")
+                    out.append(f"  {r.count:>5}× (e.g. {r.first}) {r.text}")
                 if len(group) > 12:
                     out.append(f"  {'':>5}  and {len(group) - 12} more reason(s) in the results JSON")
         if self.findings:

@@ -17,7 +17,7 @@ from generator.errors import SpecError
 from generator.parser import decode
 from generator.rst import NestingTooDeep
 from talkqa.files import atomic_write
-from talkqa.report.inputs import load_results, read_source
+from talkqa.report.inputs import load_findings, load_results, read_source
 from talkqa.report.model import (
     COLUMNS,
     NOT_RUN,
@@ -26,12 +26,12 @@ from talkqa.report.model import (
     Entry,
     check_label,
     flow_summaries,
-    parse_failure,
     totals,
     worst,
 )
 from talkqa.report.render import Rendered, anchor, render_document
 from talkqa.report.style import CSS
+from talkqa.verdicts import failure_of
 
 __all__ = ["build_report", "write_report"]
 
@@ -57,7 +57,8 @@ def write_report(
     entries, problem = load_results(results_path)
     if problem is not None and refused is not None:
         refused.append(problem)
-    page = build_report(entries, documents=documents, root=root, source=str(results_path), refused=refused)
+    page = build_report(entries, documents=documents, root=root, source=str(results_path), refused=refused,
+                        findings=load_findings(results_path))
     out = Path(html_path)
     out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(out, page)  # normal permissions (0644 under umask 022), replaced whole or not at all
@@ -97,8 +98,9 @@ def build_report(
     root: str | Path | None = None,
     source: str = "",
     refused: list[SpecError] | None = None,
+    findings: Sequence[dict] = (),
 ) -> str:
-    """The report page (a complete HTML document) for ``entries``.
+    """The report page (a complete HTML document) for ``entries`` (and the run's ``findings``).
 
     Documents are read as :func:`write_report` says; each one not read is noted on the page and
     appended to ``refused`` (when given).
@@ -137,6 +139,7 @@ def build_report(
         "</head>",
         "<body>",
         _summary(kept, by_doc, shown, rendered, source),
+        _findings(findings),
         "<main>",
     ]
     for i, (doc, r, error) in enumerate(rendered):
@@ -236,7 +239,7 @@ def _summary(
         out.append(f'<h2 class="talkqa-doc-heading">Needs attention ({len(attention)})</h2>')
         out.append('<ul class="talkqa-attention">')
         for e in sorted(attention, key=lambda e: (e["document"], e["line"], e["case_id"])):
-            f = parse_failure(e.get("message", ""), e.get("nodeid"))
+            f = failure_of(e)
             i = next(i for i, d in enumerate(shown) if any(x is e for x in by_doc[d]))
             where = f"{e['document']}:{e['line']}"
             what = f"{e['flow']} · {e['case_id']} ({e['kind']})"
@@ -249,6 +252,19 @@ def _summary(
             )
         out.append("</ul>")
     out.append("</header>")
+    return "\n".join(out)
+
+
+def _findings(findings: Sequence[dict]) -> str:
+    """What a QA engineer should know about rows that conform, against their document lines."""
+    if not findings:
+        return ""
+    out = [f'<section class="talkqa-findings"><h2>Findings ({len(findings)})</h2><ul>']
+    for f in sorted(findings, key=lambda f: (f["document"], f["line"], f["message"])):
+        where = f"{f['document']}:{f['line']}"
+        out.append(f'<li data-talkqa-finding="{html.escape(where)}"><code>{html.escape(where)}</code> '
+                   f"{html.escape(f['message'])}</li>")
+    out.append("</ul></section>")
     return "\n".join(out)
 
 

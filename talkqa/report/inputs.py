@@ -35,7 +35,8 @@ _JSON_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
 _REQUIRED: dict[str, type | tuple[type, ...]] = {"document": str, "line": int, "flow": str, "kind": str,
                                                    "case_id": str, "outcome": str}
 _OPTIONAL: dict[str, type | tuple[type, ...]] = {"nodeid": str, "direction": str, "message": (str, type(None)),
-                                                   "duration": (int, float), "divergence": bool}
+                                                   "duration": (int, float), "divergence": bool, "row": str,
+                                                   "check": str, "reason": str, "failure": (dict, type(None))}
 
 
 def _too_deep(text: str, limit: int) -> int | None:
@@ -69,6 +70,17 @@ def _entry_problem(entry: Any) -> str | None:
     return None
 
 
+def load_findings(path: str | Path) -> list[dict[str, Any]]:
+    """The findings of a results JSON (none for a bare list, as older versions wrote); bad ones left out."""
+    try:
+        data = json.loads(read_document(path, limit=MAX_RESULTS_BYTES).decode("utf-8"))
+    except (ValueError, RecursionError, SpecError):
+        return []
+    found = data.get("findings", []) if isinstance(data, dict) else []
+    return [f for f in found if isinstance(f, dict) and isinstance(f.get("document"), str)
+            and isinstance(f.get("line"), int) and isinstance(f.get("message"), str)] if isinstance(found, list) else []
+
+
 def load_results(path: str | Path) -> tuple[list[dict[str, Any]], SpecError | None]:
     """The checklist results in ``path`` and, when some entries were left out, the error saying so.
 
@@ -90,6 +102,12 @@ def load_results(path: str | Path) -> tuple[list[dict[str, Any]], SpecError | No
         raise SpecError(name, exc.lineno, f"not JSON: {exc.msg}") from None
     except (RecursionError, ValueError) as exc:
         raise SpecError(name, 1, f"not JSON: {exc}") from None
+    if isinstance(entries, dict):
+        schema = entries.get("schema")
+        if not (isinstance(schema, str) and schema.startswith("talkqa-results/")):
+            raise SpecError(name, 1, f"not checklist results: the object's schema is {str(schema)[:60]!r}, "
+                                     "not talkqa-results/N")
+        entries = entries.get("outcomes")
     if not isinstance(entries, list):
         raise SpecError(name, 1, f"not checklist results: a JSON {type(entries).__name__}, not a list")
     kept: list[dict[str, Any]] = []

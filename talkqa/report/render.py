@@ -26,9 +26,9 @@ from talkqa.report.model import (
     Entry,
     check_label,
     check_order,
-    parse_failure,
     worst,
 )
+from talkqa.verdicts import failure_of
 
 SETTINGS = {
     "file_insertion_enabled": False,
@@ -201,7 +201,7 @@ def finding(e: Entry, with_label: bool = True) -> nodes.container:
     """What a QA engineer needs about one result that does not conform (or could not be checked)."""
     state = e["outcome"]
     box = nodes.container(classes=["talkqa-finding", f"talkqa-{state}"])
-    f = parse_failure(e.get("message", ""), e.get("nodeid"))
+    f = failure_of(e)
     head = nodes.paragraph()
     if with_label:
         head += nodes.strong(text=f"{check_label(e)} ({e['kind']}): ", classes=[f"talkqa-{state}"])
@@ -225,6 +225,7 @@ def finding(e: Entry, with_label: bool = True) -> nodes.container:
         fields.append(nodes.field("", nodes.field_name(text=name), nodes.field_body("", body, classes=[css])))
 
     add("Direction", f"{e.get('direction', '')} ({e['kind']})", "talkqa-direction", code=False)
+    add("Kind of failure", f.kind, "talkqa-failure-kind", code=False)
     add("Expected", f.expected, "talkqa-expected")
     add("Actual", f.actual, "talkqa-actual")
     add("Minimal failing value", f.minimal, "talkqa-minimal")

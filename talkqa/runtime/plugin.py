@@ -401,15 +401,26 @@ def reproduce_command(item: pytest.Item) -> str:
     from talkqa.runtime.fuzz import profile_name
     from talkqa.settings import setting
 
-    parts = ["pytest", item.nodeid, "-p", "no:randomly", f"--talkqa-backend={item_backend(item)}"]
-    sut = _sut(item.config)
+    fuzz = (_case(item) or {}).get("kind") == "fuzz"
+    return reproduce(item.nodeid, backend=item_backend(item), sut=_sut(item.config),
+                     fuzz_profile=profile_name(item.config) if fuzz else None,
+                     strict=bool(setting(item.config, "strict")))
+
+
+def reproduce(nodeid: str, *, backend: str, sut: str = "reference", fuzz_profile: str | None = None,
+              strict: bool = False) -> str:
+    """``pytest NODEID`` with the options given, quoted so that it pastes into a shell as one command
+    (on one line: see :func:`talkqa.shell.quote`)."""
+    from talkqa.shell import quote
+
+    parts = ["pytest", nodeid, "-p", "no:randomly", f"--talkqa-backend={backend}"]
     if sut != "reference":
         parts.append(f"--talkqa-sut={sut}")
-    if _case(item) and _case(item).get("kind") == "fuzz":
-        parts.append(f"--talkqa-fuzz-profile={profile_name(item.config)}")
-    if setting(item.config, "strict"):
+    if fuzz_profile:
+        parts.append(f"--talkqa-fuzz-profile={fuzz_profile}")
+    if strict:
         parts.append("--talkqa-strict")
-    return shlex.join(parts)
+    return " ".join(quote(p) for p in parts)
 
 
 @pytest.fixture

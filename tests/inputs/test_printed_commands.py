@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 import talkqa.commands.check as check_module
-from talkqa.report.model import parse_failure
+from talkqa.runtime.plugin import reproduce
 from talkqa.shell import quote
 from tests.inputs.helpers import good_document, run, write
 
@@ -118,9 +118,10 @@ def test_the_record_hint_of_a_pending_row_pastes(tmp_path: Path, monkeypatch: py
 
 def test_the_reproduce_command_of_the_report_pastes(tmp_path: Path) -> None:
     nodeid = "out/test_x.py::test_fuzz[a$(touch${IFS}pwned);b'c\nd]"
-    failure = parse_failure("Failing test case: survives(value='x')", nodeid)
-    assert failure.reproduce is not None
-    assert pasted(f"with: {failure.reproduce}", tmp_path, program="pytest") == [nodeid]
+    command = reproduce(nodeid, backend="simulators", sut="command:sync --once; rm -rf x", fuzz_profile="ci")
+    assert pasted(f"with: {command}", tmp_path, program="pytest") == [
+        nodeid, "-p", "no:randomly", "--talkqa-backend=simulators", "--talkqa-sut=command:sync --once; rm -rf x",
+        "--talkqa-fuzz-profile=ci"]
 
 
 @pytest.mark.parametrize("word", [*NAMES, "", "plain", "tab\there", "back\\slash", "quote'\\\n"])

@@ -171,7 +171,7 @@ def test_results_larger_than_the_limit_are_refused(tmp_path: Path, monkeypatch: 
         ("device", None, "a character device"),
         ("not-json", b"[{]", "not JSON"),
         ("not-utf8", b'["\xff"]', "not UTF-8"),
-        ("object", b"{}", "not a list"),
+        ("object", b"{}", "not talkqa-results"),
         ("folder", "dir", "a folder"),
     ],
 )

@@ -26,6 +26,7 @@ from click.testing import CliRunner
 from generator.parser import parse_file
 from talkqa.cli import main
 from talkqa.clock import FakeClock
+from talkqa.runtime.results import load
 from talkqa.systems import registry
 from talkqa.systems.base import NotConfigured, SystemKey
 from talkqa.systems.generic import GenericSystem
@@ -116,7 +117,7 @@ def run_suite(base: Path, name: str, *args: str) -> list[dict[str, Any]]:
         cwd=ROOT, capture_output=True, text=True, timeout=300, env=env,
     )
     assert results.exists(), done.stdout[-3000:] + done.stderr[-3000:]
-    return json.loads(results.read_text())
+    return load(results)
 
 
 def outcomes(results: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:

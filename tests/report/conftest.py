@@ -17,6 +17,9 @@ from typing import Any
 
 import pytest
 
+from talkqa.runtime.failures import Failure
+from talkqa.runtime.results import load
+
 REPO = Path(__file__).resolve().parents[2]
 
 #: The rows the real run selects (``-k``): two conforming rows, two broken ones, one flow's link checks.
@@ -68,32 +71,37 @@ SMALL_ROWS = {"name": 22, "email": 25, "phone": 28, "fax": 31, "born": 34}
 SMALL_FLOW_LINE = 12
 SMALL_FLOW = "Alpha Person to Beta Contact"
 
-MAPPING_FAILURE = "\n".join([
-    "talkqa.runtime.checks.ChecklistFailure: docs/alpha-beta.rst:25: Alpha Person to Beta Contact: email -> Email"
-    " [forward]",
-    "  after editing Person.email, the sync should write Contact.Email = 'tq8240@example.com'",
-    "  but it wrote 'TQ8240@EXAMPLE.COM!'",
-    "  reproduce: pytest 'generated_tests/test_alpha_beta.py::test_mapping[Person.email->Contact.Email[forward]]'",
-])
+_HEAD = "docs/alpha-beta.rst:25: Alpha Person to Beta Contact: email -> Email [forward]"
+#: Failure records as the plugin writes them into the results JSON (talkqa.runtime.failures.Failure).
+MAPPING_FAILURE = Failure(
+    kind="value", document="docs/alpha-beta.rst", line=25, flow=SMALL_FLOW, row="email -> Email",
+    direction="forward",
+    message=f"{_HEAD}\n  after editing Person.email, the sync should write Contact.Email = 'tq8240@example.com'\n"
+            "  but it wrote 'TQ8240@EXAMPLE.COM!'",
+    expected="'tq8240@example.com'", actual="'TQ8240@EXAMPLE.COM!'",
+    reproduce="pytest 'generated_tests/test_alpha_beta.py::test_mapping[Person.email->Contact.Email[forward]]' "
+              "-p no:randomly --talkqa-backend=cassettes",
+).to_json()
 
-FUZZ_FAILURE = "\n".join([
-    "talkqa.runtime.checks.ChecklistFailure: docs/alpha-beta.rst:25: Alpha Person to Beta Contact: email -> Email"
-    " [forward]",
-    "  the sync read '0@example.no'",
-    "  and wrote '0@EXAMPLE.NO!'",
-    "Failing test case: survives(",
-    "    value='0@example.no',",
-    ")",
-    "",
-    "You can reproduce this test case by temporarily adding @reproduce_failure('6.170.17', b'AIEwQQA=') as a "
-    "decorator on your test function",
-])
+FUZZ_FAILURE = Failure(
+    kind="value", document="docs/alpha-beta.rst", line=25, flow=SMALL_FLOW, row="email -> Email",
+    direction="forward", message=f"{_HEAD}\n  the sync read '0@example.no'\n  and wrote '0@EXAMPLE.NO!'",
+    expected="'0@example.no'", actual="'0@EXAMPLE.NO!'", minimal="'0@example.no'",
+    reproduce="pytest 'generated_tests/t.py::test_fuzz[a->b[forward]]' -p no:randomly --talkqa-backend=cassettes "
+              "--talkqa-fuzz-profile=ci",
+    hypothesis="@reproduce_failure('6.170.17', b'AIEwQQA=')",
+).to_json()
 
 
-def entry(line: int, kind: str, direction: str, outcome: str, message: str = "", case: str = "row",
+def entry(line: int, kind: str, direction: str, outcome: str, message: str | dict[str, Any] = "", case: str = "row",
           document: str = "docs/alpha-beta.rst", flow: str = SMALL_FLOW) -> dict[str, Any]:
+    """A result entry; ``message`` may be a failure record (its message becomes the entry's)."""
     case_id = f"{case}[{direction}]" if kind in ("mapping", "fuzz") else f"Person->Contact[{case}]"
+    failure = message if isinstance(message, dict) else None
+    if failure is not None:
+        message = failure["message"]
     return {
+        "failure": failure,
         "nodeid": f"generated_tests/test_alpha_beta.py::test_{kind}[{case_id}]",
         "document": document, "line": line, "flow": flow, "kind": kind, "direction": direction,
         "case_id": case_id, "outcome": outcome, "message": message, "duration": 0.01,
@@ -156,4 +164,4 @@ def real_run(tmp_path_factory: pytest.TempPathFactory) -> RealRun:
     assert results.exists(), f"the suite wrote no results (exit {proc.returncode}):\n{proc.stdout[-3000:]}{proc.stderr}"
     assert proc.returncode == 1, f"expected failures from break_sync, exit {proc.returncode}:\n{proc.stdout[-3000:]}"
     report = write_report(results, out / "report.html", root=REPO)
-    return RealRun(results=results, report=report, entries=json.loads(results.read_text(encoding="utf-8")))
+    return RealRun(results=results, report=report, entries=load(results))

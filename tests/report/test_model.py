@@ -1,54 +1,23 @@
 """Reading result messages and folding results: the parts of the report that are not HTML."""
 from __future__ import annotations
 
-import pytest
-
-from talkqa.report.model import check_label, flow_summaries, parse_failure, worst
-from tests.report.conftest import FUZZ_FAILURE, MAPPING_FAILURE, SMALL_FLOW, SMALL_ROWS, entry, small_entries
-
-
-def test_mapping_failure_gives_expected_actual_and_the_reproduce_command() -> None:
-    f = parse_failure(MAPPING_FAILURE, "ignored::nodeid")
-    assert f.headline == "docs/alpha-beta.rst:25: Alpha Person to Beta Contact: email -> Email [forward]"
-    assert f.expected == "'tq8240@example.com'"
-    assert f.actual == "'TQ8240@EXAMPLE.COM!'"
-    assert f.reproduce == (
-        "pytest 'generated_tests/test_alpha_beta.py::test_mapping[Person.email->Contact.Email[forward]]'"
-    )
-    assert f.minimal is None and f.hypothesis is None
+from talkqa.report.model import check_label, flow_summaries, worst
+from talkqa.verdicts import failure_of
+from tests.report.conftest import MAPPING_FAILURE, SMALL_FLOW, SMALL_ROWS, entry, small_entries
 
 
-def test_fuzz_failure_gives_the_minimal_value_and_a_command_from_the_nodeid() -> None:
-    f = parse_failure(FUZZ_FAILURE, "generated_tests/t.py::test_fuzz[a->b[forward]]")
-    assert f.expected == "'0@example.no'"
-    assert f.actual == "'0@EXAMPLE.NO!'"
-    assert f.minimal == "value='0@example.no'"
-    assert f.reproduce == "pytest 'generated_tests/t.py::test_fuzz[a->b[forward]]'"
-    assert f.hypothesis == "@reproduce_failure('6.170.17', b'AIEwQQA=')"
+def test_a_failure_record_reaches_the_report_unchanged() -> None:
+    e = small_entries()[3]
+    f = failure_of(e)
+    assert f.to_json() == MAPPING_FAILURE
+    assert (f.expected, f.actual) == ("'tq8240@example.com'", "'TQ8240@EXAMPLE.COM!'")
+    assert f.headline.startswith("docs/alpha-beta.rst:25:")
 
 
-@pytest.mark.parametrize(
-    ("line", "expected", "actual"),
-    [
-        ("  after syncing, Contact.Email should be 'a'\n  but it is 'b'", "'a'", "'b'"),
-        ("  after editing, the sync should write Contact.Email = 'a'\n  but it sent no value for it", "'a'",
-         "no value sent"),
-        ("  the sync read 5 but wrote no value for Contact.Age", "5", "no value written"),
-        ("  sent 'x'\n  the target holds 'y'", "'x'", "'y'"),
-    ],
-)
-def test_other_wordings_of_expected_and_actual(line: str, expected: str, actual: str) -> None:
-    f = parse_failure(f"head\n{line}")
-    assert (f.expected, f.actual) == (expected, actual)
-
-
-def test_one_line_hypothesis_example_and_falsifying_wording() -> None:
-    f = parse_failure("boom\nFalsifying example: survives(value=0)")
-    assert f.minimal == "value=0"
-
-
-def test_empty_message() -> None:
-    assert parse_failure("", None).headline == "(no message)"
+def test_an_entry_without_a_record_is_an_error_with_its_text() -> None:
+    f = failure_of(entry(25, "mapping", "forward", "failed", "boom\n  at somewhere"))
+    assert (f.kind, f.headline, f.details) == ("error", "boom", ["at somewhere"])
+    assert f.expected is None and f.minimal is None
 
 
 def test_worst_state_of_a_row() -> None:

@@ -3,13 +3,14 @@ crafted merge_or_create document, generated and run live against the simulators.
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from talkqa.runtime.results import load
 
 ROOT = Path(__file__).resolve().parents[2]
 TALKQA = Path(sys.executable).with_name("talkqa")
@@ -93,7 +94,7 @@ def run(base: Path, *extra: str) -> list[dict]:
          "-m", "not fuzz", f"--talkqa-results={results}", *extra],
         cwd=base, capture_output=True, text=True, timeout=600, env={**os.environ, "PYTHONPATH": str(base)},
     )
-    return json.loads(results.read_text())
+    return load(results)
 
 
 def test_match_and_merge_checks_pass_against_the_reference_sync(suite: Path) -> None:

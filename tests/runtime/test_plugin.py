@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from talkqa.runtime.results import load
+
 ROOT = Path(__file__).resolve().parents[2]
 SUITE = ROOT / "generated_tests"
 MODULE = "test_powerofficego_exact"
@@ -82,7 +84,6 @@ def test_an_external_sync_command_is_checked_black_box(suite: Path, tmp_path: Pa
 
 
 def test_parallel_and_serial_runs_give_the_same_checklist(suite: Path, tmp_path: Path) -> None:
-    import json
 
     outcomes = {}
     for workers in ("0", "2"):
@@ -90,7 +91,7 @@ def test_parallel_and_serial_runs_give_the_same_checklist(suite: Path, tmp_path:
         done = run(suite, "-m", "not fuzz", "-n", workers, f"--talkqa-results={path}")
         assert done.returncode == 0, done.stdout[-2000:]
         assert "talkqa checklist" in done.stdout  # the merged matrix is printed under xdist too
-        outcomes[workers] = {(e["nodeid"], e["outcome"], e["line"]) for e in json.loads(path.read_text())}
+        outcomes[workers] = {(e["nodeid"], e["outcome"], e["line"]) for e in load(path)}
     assert outcomes["0"] == outcomes["2"]
     assert len(outcomes["0"]) == 34
 
@@ -98,7 +99,6 @@ def test_parallel_and_serial_runs_give_the_same_checklist(suite: Path, tmp_path:
 def test_a_sync_that_never_carries_edits_back_fails_the_checklist(suite: Path, tmp_path: Path) -> None:
     """One-way only: replayed reverse tests diverge from their recordings; that is a failure
     (not 'pending'), so `talkqa check` fails too."""
-    import json
     import os
 
     results = tmp_path / "r.json"
@@ -108,7 +108,7 @@ def test_a_sync_that_never_carries_edits_back_fails_the_checklist(suite: Path, t
         cwd=ROOT, capture_output=True, text=True, timeout=600, env={**os.environ, "TALKQA_MUTANT": "one-way"},
     )
     assert done.returncode == 1
-    entries = json.loads(results.read_text())
+    entries = load(results)
     assert len(entries) == 7
     assert {e["outcome"] for e in entries} == {"failed"}
     assert all(e["divergence"] for e in entries)

@@ -6,7 +6,6 @@ reference sync passes every checkable row; a sync broken to drop one property fa
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -15,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from talkqa.runtime.results import load
 from tests.spec.docwriter import DocSpec, FlowSpec, RowSpec, render
 
 ROWS = (
@@ -72,7 +72,7 @@ def run(root: Path, name: str, *plugins: str) -> tuple[subprocess.CompletedProce
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TALKQA_", "PYTEST_"))}
     env |= {"CI": "true", "PYTHONPATH": os.pathsep.join([str(root), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
     done = subprocess.run(argv, cwd=root, capture_output=True, text=True, timeout=300, env=env)
-    return done, json.loads(results.read_text(encoding="utf-8")) if results.exists() else []
+    return done, load(results) if results.exists() else []
 
 
 Run = tuple[subprocess.CompletedProcess[str], list[dict[str, Any]]]
