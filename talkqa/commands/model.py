@@ -11,6 +11,10 @@ from generator.model import Document
 from talkqa.commands.documents import read_documents, report_bad_input
 
 
+#: The schema version of ``talkqa model --json`` (docs/reference.md#json-schemas).
+SCHEMA = "talkqa-model/1"
+
+
 def _describe(doc: Document) -> str:
     src, tgt = doc.source_system, doc.target_system
     lines = [
@@ -32,7 +36,8 @@ def _describe(doc: Document) -> str:
 
 @click.command("model")
 @click.argument("paths", nargs=-1, required=True)
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON array, one object per document.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print JSON: {schema: talkqa-model/1, documents: [one object per document]}.")
 def model(paths: tuple[str, ...], as_json: bool) -> None:
     """Print the mapping model of each document (a folder means every *.rst in it)."""
     docs: list[Document] = []
@@ -44,7 +49,8 @@ def model(paths: tuple[str, ...], as_json: bool) -> None:
         else:
             docs.append(item)
     if as_json:
-        click.echo(json.dumps([d.to_json() for d in docs], indent=2, ensure_ascii=False))
+        click.echo(json.dumps({"schema": SCHEMA, "documents": [d.to_json() for d in docs]}, indent=2,
+                              ensure_ascii=False))
     else:
         click.echo("\n\n".join(_describe(d) for d in docs))
     if failed:

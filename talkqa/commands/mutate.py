@@ -365,7 +365,7 @@ def mutate(
     survived = [v for v in verdicts if v.result != "killed"]
     if as_json:
         passed = sum(e["outcome"] == "passed" for e in baseline)
-        click.echo(json.dumps({"baseline_passed": passed, "seconds": round(total, 1),
+        click.echo(json.dumps({"schema": "talkqa-mutate/1", "baseline_passed": passed, "seconds": round(total, 1),
                                "mutants": [v.as_dict() for v in verdicts]}, indent=1, ensure_ascii=False))
     else:
         click.echo("\ntalkqa mutate")

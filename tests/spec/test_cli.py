@@ -41,7 +41,9 @@ def test_model_json_has_the_stable_keys(tmp_path: Path) -> None:
     path = write(tmp_path, "alpha-beta.rst", small_document(rows=cond_rows) + "\nStray text.\n")
     result = run("model", "--json", str(path))
     assert result.exit_code == 0, result.output
-    data = json.loads(result.stdout)
+    whole = json.loads(result.stdout)
+    assert whole["schema"] == "talkqa-model/1"
+    data = whole["documents"]
     assert isinstance(data, list) and len(data) == 1
     (doc,) = data
     assert doc.keys() >= DOC_KEYS
@@ -90,7 +92,7 @@ def test_model_json_match_rules(tmp_path: Path) -> None:
     path = write(tmp_path, "alpha-beta.rst", text)
     result = run("model", "--json", str(path))
     assert result.exit_code == 0, result.output
-    (flow,) = json.loads(result.stdout)[0]["flows"]
+    (flow,) = json.loads(result.stdout)["documents"][0]["flows"]
     assert flow["policy"] == "link_required"
     assert flow["match"] == [{"source": "email", "target": "mail", "line": 23}]
     assert [m["line"] for m in flow["mappings"]] == [34, 37]
@@ -104,7 +106,7 @@ def test_model_folder_means_every_rst(tmp_path: Path) -> None:
     write(tmp_path / "sub", "zeta-eta.rst", small_document("Zeta", "Eta", ROWS))
     result = run("model", "--json", str(tmp_path))
     assert result.exit_code == 0, result.output
-    titles = [d["title"] for d in json.loads(result.stdout)]
+    titles = [d["title"] for d in json.loads(result.stdout)["documents"]]
     assert titles == ["Alpha to Beta Dataflow", "Beta to Gamma Dataflow"]
 
 
