@@ -19,6 +19,7 @@ KINDS = {
     "link": "records were not created or linked as the flow's policy says",
     "requests-changed": "the sync's requests differ from the recording (re-record, or a behaviour change)",
     "pending": "no recording yet and --talkqa-strict",
+    "sync-failed": "the system under test itself reported a failure (an external command exited non-zero)",
     "error": "the check itself could not run to a verdict (an exception)",
 }
 

@@ -181,6 +181,11 @@ def failure_record(item: pytest.Item, case: dict[str, Any], exc: BaseException) 
         notes = "\n".join(getattr(found, "__notes__", None) or getattr(exc, "__notes__", None) or [])
         blob = next((ln.strip() for ln in notes.splitlines() if "@reproduce_failure" in ln), None)
         return Failure(kind=kind, message=found.message, hypothesis=blob, **found.values(), **where)
+    from talkqa.runtime.sut import SutFailed
+
+    if isinstance(exc, SutFailed):
+        return Failure(kind="sync-failed", message=f"{case['document']}:{case['line']}: {case.get('flow_title', '')}: "
+                       f"the system under test failed while syncing:\n  {exc}", **where)
     text = f"{type(exc).__name__}: {exc}".strip()
     return Failure(kind="error", message=f"{case['document']}:{case['line']}: the check could not run: {text}",
                    **where)
