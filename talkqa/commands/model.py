@@ -10,7 +10,6 @@ from generator.errors import SpecError
 from generator.model import Document
 from talkqa.commands.documents import read_documents, report_bad_input
 
-
 #: The schema version of ``talkqa model --json`` (docs/reference.md#json-schemas).
 SCHEMA = "talkqa-model/1"
 
