@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from generator.errors import one_line
-from talkqa.commands.check import check, record
+from talkqa.commands.check import check, merge, record
 from talkqa.commands.diff import diff
 from talkqa.commands.documents import BAD_INPUT
 from talkqa.commands.generate import generate
@@ -74,6 +74,7 @@ main.add_command(lint)
 main.add_command(generate)
 main.add_command(check)
 main.add_command(record)
+main.add_command(merge)
 main.add_command(simulate)
 main.add_command(sync)
 main.add_command(report)

@@ -55,6 +55,10 @@ def _pytest(modules: list[Path], extra: list[str]) -> int:
     default=None,
     help="How hard fuzz tests try (default: ci when $CI is set, else dev).",
 )
+@click.option("--shard", "shard", default=None, metavar="K/N",
+              help="Run only shard K of N: the documents split into N balanced parts (merge with talkqa merge).")
+@click.option("--durations", "durations_path", default=None, metavar="RESULTS_JSON",
+              help="With --shard: balance by the test times in an earlier results JSON.")
 @click.option("-v", "--verbose", is_flag=True, help="Show pytest's full output.")
 def check(
     paths: tuple[str, ...],
@@ -70,6 +74,8 @@ def check(
     results_path: str | None,
     fuzz_profile: str | None,
     markexpr: str | None,
+    shard: str | None,
+    durations_path: str | None,
     verbose: bool,
 ) -> None:
     """Generate the checklist suite for PATHS, run it, and print the checklist per document and flow.
@@ -79,7 +85,16 @@ def check(
     --strict, is pending; or fewer rows than --min-checked were checked), 2 for unreadable documents or a
     mistake in the options, 5 when nothing was checked at all.
     """
+    chosen = _shard_of(shard, durations_path)
     modules = _generate(paths, out_dir, frozen)
+    if chosen is not None:
+        from talkqa.shards import assign
+
+        k, n, durations = chosen
+        modules = assign(modules, n, durations)[k - 1]
+        click.echo(f"shard {k}/{n}: {len(modules)} document(s)", err=True)
+        if not modules:
+            _empty_shard(k, n, results_path)
     with tempfile.TemporaryDirectory(prefix="talkqa-") as tmp:
         results = Path(tmp) / "results.json"
         # the checklist (printed by the plugin, see talkqa/verdicts.py) shows failures in full: --tb=no
@@ -112,6 +127,96 @@ def check(
 
             write_report(results, html_path)
     raise SystemExit(code if code in (0, 1, 5) else 1)
+
+
+def _shard_of(shard: str | None, durations_path: str | None) -> tuple[int, int, dict[str, float]] | None:
+    """``--shard`` and ``--durations`` read before anything runs (a mistake is exit 2)."""
+    if shard is None:
+        if durations_path:
+            report_error("--durations: only with --shard")
+            raise SystemExit(2)
+        return None
+    from talkqa.runtime.results import load_run
+    from talkqa.shards import durations_by_module, parse_shard
+
+    try:
+        k, n = parse_shard(shard)
+    except ValueError as exc:
+        report_error(str(exc))
+        raise SystemExit(2) from None
+    durations: dict[str, float] = {}
+    if durations_path:
+        try:
+            durations = durations_by_module(load_run(durations_path))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            report_error(f"{durations_path}: --durations: not a results JSON ({exc})")
+            raise SystemExit(2) from None
+    return k, n, durations
+
+
+def _empty_shard(k: int, n: int, results_path: str | None) -> None:
+    """More shards than documents: this one has nothing to run, which is not a failure of the gate
+    (the merged results judge the run); its results file is written empty so the merge finds it."""
+    if results_path:
+        from talkqa.runtime.results import Results
+
+        Results().write(results_path)
+    click.echo(f"shard {k}/{n} has no document to check (more shards than documents)")
+    raise SystemExit(0)
+
+
+@click.command("merge")
+@click.argument("results_files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--results", "results_path", default=None, help="Write the merged results JSON here.")
+@click.option("--html", "html_path", default=None, help="Write the checklist report of the merged results.")
+@click.option("--junit", "junit_path", default=None, help="Write JUnit XML of the merged results.")
+def merge(results_files: tuple[Path, ...], results_path: str | None, html_path: str | None,
+          junit_path: str | None) -> None:
+    """Join the results JSONs of shards (talkqa check --shard K/N --results ...) into one checklist.
+
+    Prints the checklist as one run would and exits as `talkqa check` does (0, 1, 5; 2 for an
+    unreadable results file).
+    """
+    import json
+
+    from talkqa.files import atomic_write
+    from talkqa.runtime.results import load_run
+    from talkqa.shards import merge as merge_runs
+    from talkqa.verdicts import summarise_run
+
+    runs = []
+    for path in results_files:
+        try:
+            run = load_run(path)
+        except (OSError, ValueError) as exc:
+            report_error(f"{path}: not a results JSON ({exc})")
+            raise SystemExit(2) from None
+        if not isinstance(run, dict) or not isinstance(run.get("outcomes"), list):
+            report_error(f"{path}: not a results JSON (no outcomes)")
+            raise SystemExit(2)
+        runs.append(run)
+    merged = merge_runs(runs)
+    text = json.dumps(merged, indent=1, ensure_ascii=False)
+    with tempfile.TemporaryDirectory(prefix="talkqa-") as tmp:
+        out = Path(results_path) if results_path else Path(tmp) / "results.json"
+        atomic_write(out, text, fsync=False)
+        if html_path:
+            from talkqa.report import write_report
+
+            write_report(out, html_path)
+    if junit_path:
+        from talkqa.junit import write_junit
+
+        write_junit(merged, junit_path)
+    summary = summarise_run(merged)
+    click.echo("talkqa checklist (merged from " + ", ".join(str(p) for p in results_files) + ")")
+    for line in summary.lines(details=True):
+        click.echo(line)
+    settings = merged.get("settings") or {}
+    code, why = summary.exit_code(strict=bool(settings.get("strict")), min_checked=settings.get("min-checked"))
+    if code:
+        click.echo(f"talkqa: {why}")
+    raise SystemExit(code)
 
 
 @click.command("record")
