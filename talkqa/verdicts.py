@@ -31,7 +31,8 @@ WORD = {
     "skipped": "not checkable",
     NOT_RUN: "not run",
 }
-ROW_KINDS = ("mapping", "fuzz")
+#: Checks of a document row (a property row or a match rule); the others (link) check the flow.
+ROW_KINDS = ("mapping", "fuzz", "match")
 #: How a backend is named in the checklist.
 HOW = {"cassettes": "replayed from its cassettes", "simulators": "live on the simulators",
        "sandbox": "live on the configured systems"}
@@ -63,7 +64,7 @@ class FlowVerdict:
     flow: str
     line: int
     rows: list[RowVerdict] = field(default_factory=list)
-    checks: list[Entry] = field(default_factory=list)  # link and match checks of the flow
+    checks: list[Entry] = field(default_factory=list)  # the flow's link-policy checks
 
     @property
     def state(self) -> str:
@@ -240,7 +241,8 @@ def flow_counts(f: FlowVerdict) -> str:
     cells = []
     entries = f.entries()
     for label, kinds, direction in (("forward", ("mapping",), "forward"), ("reverse", ("mapping",), "reverse"),
-                                    ("fuzz", ("fuzz",), None), ("links", ("link", "match"), None)):
+                                    ("fuzz", ("fuzz",), None), ("match", ("match",), None),
+                                    ("links", ("link",), None)):
         group = [e for e in entries if e["kind"] in kinds and (direction is None or e["direction"] == direction)]
         if group:
             ok = sum(e["outcome"] == "passed" for e in group)

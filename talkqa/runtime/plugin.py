@@ -462,8 +462,12 @@ def _skip(request: pytest.FixtureRequest, case: dict[str, Any], exc: Exception) 
     """A case that cannot be checked here: a skip whose reason is kept apart from its location."""
     from talkqa.runtime.results import REASON_KEY
 
-    request.node.user_properties.append((REASON_KEY, str(exc)))
-    pytest.skip(f"{case['document']}:{case['line']}: {exc}")
+    reason = str(exc)
+    # some reasons carry their location already: the grouped reasons must not tell rows apart by it
+    prefix = f"{case['document']}:{case['line']}: "
+    reason = reason.removeprefix(prefix)
+    request.node.user_properties.append((REASON_KEY, reason))
+    pytest.skip(f"{prefix}{reason}")
 
 
 def cassette_file(item: pytest.Item, name: str | None = None) -> Path:

@@ -78,7 +78,8 @@ class Results:
                 state = "failed"
         elif report.skipped:
             message = _skip_reason(report)
-            reason = props.get(REASON_KEY) or message
+            # a skip mark's reason starts with its location (talkqa/runtime/suite.py): grouped without it
+            reason = props.get(REASON_KEY) or message.removeprefix(f"{props['document']}:{props['line']}: ")
             if message.startswith("pending:"):
                 state = "pending"
         if outcome is None:
@@ -142,6 +143,9 @@ def document_rows(document: dict[str, Any]) -> dict[str, Any]:
         rows = [{"line": m["line"], "label": f"{flow['source_entity']}.{m['source']} -> "
                                               f"{flow['target_entity']}.{m['target']}"}
                 for m in flow.get("mappings", [])]
+        rows += [{"line": r["line"], "label": f"match {flow['source_entity']}.{r['source']} == "
+                                               f"{flow['target_entity']}.{r['target']}"}
+                 for r in flow.get("match", [])]
         flows.append({"title": flow["title"], "line": flow["line"], "rows": rows})
     return {"path": document["path"], "flows": flows}
 
