@@ -102,6 +102,13 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"talkqa: {usage_problem}")
     results = config.stash[RESULTS] = Results()
     results.settings = {k: v for k, v in settings.items()}
+    if settings["backend"] == "sandbox" and getattr(config.option, "numprocesses", None) \
+            and not hasattr(config, "workerinput"):
+        # pytest-xdist: the controller collects nothing and a worker's usage error crashes it, so the
+        # sandbox settings are checked here, from the generated modules named on the command line
+        problems = _sandbox_problems(_documents_in(config.args))
+        if problems:
+            raise pytest.UsageError("talkqa: --talkqa-backend=sandbox: " + "; ".join(problems))
 
 
 def _usage_problem(config: pytest.Config, settings: dict[str, Any]) -> str | None:
@@ -340,12 +347,55 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
             if mode == "cassettes":
                 item.add_marker(pytest.mark.block_network)
     config.stash[DOCUMENTS] = list(documents.values())
+    if any(item.stash.get(MODE, None) == "sandbox" for item in items):
+        problems = _sandbox_problems(list(documents.values()))
+        if problems:
+            message = "talkqa: --talkqa-backend=sandbox: " + "; ".join(problems)
+            raise pytest.UsageError(message)
     results = config.stash.get(RESULTS, None)
     if results is not None:
         from talkqa.runtime.results import document_rows
 
         for document in documents.values():
             results.documents.setdefault(document["path"], document_rows(document))
+
+
+def _documents_in(args: list[str]) -> list[dict[str, Any]]:
+    """The ``DOCUMENT`` of each generated module under ``args`` (files or folders), read without importing."""
+    import ast
+    import contextlib
+
+    paths: list[Path] = []
+    for arg in args:
+        path = Path(arg.split("::", 1)[0])
+        paths += sorted(path.rglob("test_*.py")) if path.is_dir() else [path] if path.suffix == ".py" else []
+    out = []
+    for path in paths:
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+        except (OSError, SyntaxError, UnicodeDecodeError):
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "DOCUMENT" for t in node.targets):
+                with contextlib.suppress(ValueError):
+                    out.append(ast.literal_eval(node.value))
+                break
+    return out
+
+
+def _sandbox_problems(documents: list[dict[str, Any]]) -> list[str]:
+    """Every system of the documents that the sandbox backend could not reach (missing settings)."""
+    from generator.model import document_from_json
+    from talkqa.systems.run import Systems
+
+    docs = [document_from_json(d) for d in documents]
+    systems = Systems(docs, mode="live")
+    problems: list[str] = []
+    for doc in docs:
+        for problem in systems.unconfigured(doc):
+            if problem not in problems:
+                problems.append(problem)
+    return problems
 
 
 @pytest.hookimpl(optionalhook=True)

@@ -94,6 +94,26 @@ class Systems:
                     out.append(row)
         return out
 
+    def unconfigured(self, document: Document) -> list[str]:
+        """Live mode: why each system of ``document`` cannot be reached (read from settings only, no
+        request made); empty when every one is configured."""
+        out: list[str] = []
+        for flow in document.flows:
+            for side, label in (("source", flow.source_label), ("target", flow.target_label)):
+                key = SystemKey.parse(document.system_key(side))
+                plugin = self.plugin_for(key, label)
+                try:
+                    config = plugin.config_from_env(key, self.env)
+                except (ValueError, LookupError) as exc:
+                    problem = f"{key} ({plugin.title}): {exc}"
+                else:
+                    problem = None if config is not None else (
+                        f"{key} ({plugin.title}) is not configured: set {plugin.env_prefix(key)}* variables "
+                        "(see docs/systems.md)")
+                if problem and problem not in out:
+                    out.append(problem)
+        return out
+
     # -- simulators -----------------------------------------------------------------------------
     def handle(self, plugin: SystemPlugin) -> SimulatorHandle:
         name = plugin.slug

@@ -132,3 +132,12 @@ def test_setup_mistakes_are_one_usage_error_before_any_test(tmp_path: Path) -> N
         assert words in out and "Traceback" not in out and "passed" not in out and "failed" not in out, out
     done = check(tmp_path, HEAD.format(policy=ALWAYS), "--sut", "command:no-such-sync-command")
     assert done.returncode == 2 and "is not found" in done.stdout + done.stderr
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TALKQA_ALPHA", "TALKQA_BETA"))}
+    for workers in ([], ["-n", "2"]):  # under xdist the controller checks, before any worker starts
+        done = subprocess.run([sys.executable, "-m", "pytest", "suite", "-p", "no:randomly",
+                               "--talkqa-backend=sandbox", *workers], capture_output=True, text=True, timeout=300,
+                              cwd=tmp_path, env=env)
+        out = done.stdout + done.stderr
+        assert done.returncode == 4, out
+        assert "alpha (generic JSON/HTTP system) is not configured: set TALKQA_ALPHA_*" in out
+        assert "Traceback" not in out and "INTERNALERROR" not in out
