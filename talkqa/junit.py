@@ -6,6 +6,7 @@ The same shape pytest's ``--junitxml`` (xunit1) gives a single run: one test cas
 """
 from __future__ import annotations
 
+import json
 import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Mapping
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from talkqa.files import atomic_write
+from talkqa.runtime.failures import FINDING_KEY
 from talkqa.verdicts import failure_of
 
 PROPERTIES = ("document", "line", "flow", "kind", "direction", "case_id", "row", "check", "backend")
@@ -26,6 +28,9 @@ def junit_xml(run: Mapping[str, Any]) -> str:
         "skipped": str(counts["skipped"] + counts["pending"]),
         "time": f"{sum(float(e.get('duration') or 0) for e in outcomes):.3f}",
     })
+    findings: dict[tuple[str, int], list[Any]] = {}
+    for f in run.get("findings", []):
+        findings.setdefault((f["document"], int(f["line"])), []).append(f)
     for e in outcomes:
         module, _, name = str(e.get("nodeid", "")).partition("::")
         case = ET.SubElement(suite, "testcase", {
@@ -37,6 +42,9 @@ def junit_xml(run: Mapping[str, Any]) -> str:
         for key in PROPERTIES:
             if e.get(key) not in (None, ""):
                 ET.SubElement(props, "property", {"name": key, "value": str(e[key])})
+        for f in findings.get((e["document"], int(e["line"])), []) if e["kind"] == "fuzz" else []:
+            # as the plugin records it under pytest's --junitxml: on the fuzz test that found it
+            ET.SubElement(props, "property", {"name": FINDING_KEY, "value": json.dumps(f, ensure_ascii=False)})
         if e["outcome"] == "failed":
             failure = failure_of(e)
             node = ET.SubElement(case, "failure", {"message": failure.headline, "type": failure.kind})
