@@ -115,6 +115,9 @@ def check(
         code = _pytest(modules, extra)
         if code == 4:  # pytest's usage error: its one-line message is printed above
             raise SystemExit(2)
+        if code in (2, 3):
+            report_error(f"pytest exited {code} (interrupted, or an error while collecting: see above): not a verdict")
+            raise SystemExit(2)
         if not results.exists():
             report_error(f"pytest exited {code} before any checklist result was written")
             raise SystemExit(2)

@@ -81,6 +81,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="PCT",
         help="fail the run when fewer than PCT%% of the documents' rows were checked (not skipped, pending or unrun)",
     )
+    group.addoption(
+        "--talkqa-batch",
+        choices=("auto", "on", "off"),
+        default=None,
+        help="judge a document's mapping and fuzz checks from a few shared runs of the system under test "
+        "(auto, the default: on for an external sync on a live backend; off: one check at a time)",
+    )
     from talkqa.settings import SETTINGS
 
     for setting in SETTINGS.values():
@@ -100,6 +107,8 @@ def pytest_configure(config: pytest.Config) -> None:
     usage_problem = _usage_problem(config, settings)
     if usage_problem:
         raise pytest.UsageError(f"talkqa: {usage_problem}")
+    WORKER_COST.clear()
+    BATCH_COST.update(batches=0, runs=0, checks=0)
     results = config.stash[RESULTS] = Results()
     results.settings = {k: v for k, v in settings.items()}
     if settings["backend"] == "sandbox" and getattr(config.option, "numprocesses", None) \
@@ -220,6 +229,9 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
     if results is not None and "talkqa_documents" in output:
         for doc in json.loads(output["talkqa_documents"]):
             results.documents.setdefault(doc["path"], doc)
+    if "talkqa_cost" in output:
+        for k, v in json.loads(output["talkqa_cost"]).items():
+            WORKER_COST[k] = WORKER_COST.get(k, 0) + v
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
@@ -227,21 +239,32 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     results = config.stash.get(RESULTS, None)
     if results is not None and hasattr(config, "workerinput"):
         config.workeroutput["talkqa_documents"] = json.dumps(list(results.documents.values()))
-    elif results is not None and (results.outcomes or results.documents):
-        summary = results.summary()
-        settings = results.settings
-        code, why = summary.exit_code(strict=bool(settings.get("strict")), min_checked=settings.get("min-checked"))
-        if session.exitstatus == 0 and code != 0 and results.outcomes:
-            session.exitstatus = code
-            config.stash[VERDICT] = why
+        if results.outcomes:
+            config.workeroutput["talkqa_cost"] = json.dumps(_cost())
+    elif results is not None:
+        if results.outcomes:
+            summary = results.summary()
+            settings = results.settings
+            code, why = summary.exit_code(strict=bool(settings.get("strict")), min_checked=settings.get("min-checked"))
+            if session.exitstatus == 0 and code != 0:
+                session.exitstatus = code
+                config.stash[VERDICT] = why
         path = config.getoption("--talkqa-results", None)
         if path:
-            results.write(path)
+            results.write(path)  # also when nothing ran: a reader sees an empty run, not a missing file
     if _CONFIG and _CONFIG[-1] is config:
         _CONFIG.pop()
 
 
 VERDICT = pytest.StashKey[str]()
+#: The cost reported by pytest-xdist workers (added to the controller's own).
+WORKER_COST: dict[str, int] = {}
+
+
+def _cost() -> dict[str, int]:
+    from talkqa.runtime.sut import RUNS
+
+    return {"sut_runs": sum(RUNS.values()), **BATCH_COST}
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
@@ -255,6 +278,15 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     # with --tb=no (talkqa check) the checklist is the only place a failure is shown: in full
     details = getattr(config.option, "tbstyle", "auto") == "no"
     for line in summary.lines(details=details):
+        terminalreporter.write_line(line)
+    cost = _cost()
+    for k, v in WORKER_COST.items():
+        cost[k] = cost.get(k, 0) + v
+    if cost.get("sut_runs"):
+        line = f"system under test: {cost['sut_runs']} run(s)"
+        if cost.get("batches"):
+            line += (f", {cost['runs']} of them in {cost['batches']} batch(es) that judged {cost['checks']} "
+                     "check(s)")
         terminalreporter.write_line(line)
     why = config.stash.get(VERDICT, None)
     if why:
@@ -329,6 +361,8 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         else:
             mode = chosen
         item.stash[MODE] = mode
+        module_name = getattr(module, "__name__", "")
+        config.stash.setdefault(SELECTED, {}).setdefault(module_name, set()).add((case["kind"], case["id"]))
         # failures and reports point at the document row, as a QA engineer reads it
         item.location = (case["document"], case["line"] - 1, item.location[2])  # type: ignore[misc]
         item.user_properties += [
@@ -457,13 +491,14 @@ def reproduce_command(item: pytest.Item) -> str:
     from talkqa.settings import setting
 
     fuzz = (_case(item) or {}).get("kind") == "fuzz"
+    batch = setting(item.config, "batch")
     return reproduce(item.nodeid, backend=item_backend(item), sut=_sut(item.config),
                      fuzz_profile=profile_name(item.config) if fuzz else None,
-                     strict=bool(setting(item.config, "strict")))
+                     strict=bool(setting(item.config, "strict")), batch=None if batch == "auto" else batch)
 
 
 def reproduce(nodeid: str, *, backend: str, sut: str = "reference", fuzz_profile: str | None = None,
-              strict: bool = False) -> str:
+              strict: bool = False, batch: str | None = None) -> str:
     """``pytest NODEID`` with the options given, quoted so that it pastes into a shell as one command
     (on one line: see :func:`talkqa.shell.quote`)."""
     from talkqa.shell import quote
@@ -475,6 +510,8 @@ def reproduce(nodeid: str, *, backend: str, sut: str = "reference", fuzz_profile
         parts.append(f"--talkqa-fuzz-profile={fuzz_profile}")
     if strict:
         parts.append("--talkqa-strict")
+    if batch:
+        parts.append(f"--talkqa-batch={batch}")
     return " ".join(quote(p) for p in parts)
 
 
@@ -491,6 +528,13 @@ def talkqa_check(
 
     def run(document: dict[str, Any], case: dict[str, Any]) -> None:
         missing = recording_missing(request, case)
+        verdict = batched(request, talkqa_backend, document, case)
+        if verdict is not None:
+            try:
+                verdict.raise_it()
+            except Unsupported as exc:
+                _skip(request, case, exc)
+            return
         try:
             bench = talkqa_backend.bench(document_from_json(document), tmp_path)
             benches.append(bench)
@@ -626,6 +670,13 @@ def talkqa_fuzz(
 
     def run(document: dict[str, Any], case: dict[str, Any]) -> None:
         missing = recording_missing(request, case)
+        verdict = batched(request, talkqa_backend, document, case)
+        if verdict is not None:
+            try:
+                verdict.raise_it()
+            except Unsupported as exc:
+                _skip(request, case, exc)
+            return
         try:
             run_fuzz(request, talkqa_backend, document_from_json(document), case, tmp_path)
         except Unsupported as exc:
@@ -636,6 +687,50 @@ def talkqa_fuzz(
             missing_recording(request, case, exc)
 
     return run
+
+
+BATCHES = pytest.StashKey[dict]()
+SELECTED = pytest.StashKey[dict]()
+
+
+def batch_on(config: pytest.Config, backend: Backend) -> bool:
+    """Whether batch mode judges this run's batchable checks (docs/reference.md#batch-mode)."""
+    from talkqa.settings import setting
+
+    mode = setting(config, "batch")
+    if not backend.live or recording(config) or mode == "off":
+        return False
+    return mode == "on" or _sut(config).startswith("command:")
+
+
+def batched(request: pytest.FixtureRequest, backend: Backend, document: dict[str, Any],
+            case: dict[str, Any]) -> Any:
+    """The batch verdict of ``case`` (None: it runs per test). The first batched test of a module runs
+    the batch for every selected batchable case of it."""
+    if not batch_on(request.config, backend):
+        return None
+    from generator.model import document_from_json
+    from talkqa.runtime.batch import draw_values, run_batch
+
+    cache = request.config.stash.setdefault(BATCHES, {})
+    key = (backend.name, request.node.module.__name__)
+    run = cache.get(key)
+    if run is None:
+        selected = request.config.stash.get(SELECTED, {}).get(request.node.module.__name__, set())
+        cases = [c for kind in ("mapping", "fuzz") for c in getattr(request.node.module, "CASES", {}).get(kind, [])
+                 if (kind, c["id"]) in selected]
+        doc = document_from_json(document)
+        folder = request.config._tmp_path_factory.mktemp("batch")  # type: ignore[attr-defined]
+        run = cache[key] = run_batch(lambda d: backend.bench(doc, d), doc, cases, folder,
+                                     lambda domain, _case: draw_values(request.config, domain))
+        BATCH_COST["batches"] += 1
+        BATCH_COST["runs"] += run.sync_runs
+        BATCH_COST["checks"] += len(run.verdicts)
+    return run.verdicts.get(case["id"])
+
+
+#: What batches cost in this process: batches run, runs of the system under test, checks judged.
+BATCH_COST: dict[str, int] = {"batches": 0, "runs": 0, "checks": 0}
 
 
 def _relative(path: Path, root: Path) -> Path:
