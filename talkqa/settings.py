@@ -9,6 +9,7 @@ sut            ``--talkqa-sut``            ``talkqa_sut``          ``sut = "comm
 fuzz profile   ``--talkqa-fuzz-profile``   ``talkqa_fuzz_profile`` ``fuzz-profile = "ci"``
 strict         ``--talkqa-strict``         ``talkqa_strict``       ``strict = true``
 min checked    ``--talkqa-min-checked``    ``talkqa_min_checked``  ``min-checked = 90``
+batch          ``--talkqa-batch``          ``talkqa_batch``        ``batch = "off"``
 =============  ==========================  ======================  ===================================
 
 A bad value anywhere is a usage error naming where it came from (file and line for files).
@@ -80,6 +81,7 @@ SETTINGS = {
         Setting("fuzz-profile", "--talkqa-fuzz-profile", "talkqa_fuzz_profile", _choice(FUZZ_PROFILES), None),
         Setting("strict", "--talkqa-strict", "talkqa_strict", _bool, False),
         Setting("min-checked", "--talkqa-min-checked", "talkqa_min_checked", _percent, None),
+        Setting("batch", "--talkqa-batch", "talkqa_batch", _choice(("auto", "on", "off")), "auto"),
     )
 }
 

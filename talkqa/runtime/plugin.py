@@ -726,7 +726,12 @@ def batched(request: pytest.FixtureRequest, backend: Backend, document: dict[str
         BATCH_COST["batches"] += 1
         BATCH_COST["runs"] += run.sync_runs
         BATCH_COST["checks"] += len(run.verdicts)
-    return run.verdicts.get(case["id"])
+    verdict = run.verdicts.get((case["kind"], case["id"]))
+    if verdict is not None and verdict.finding:
+        from talkqa.runtime.failures import Finding, report_finding
+
+        report_finding(request.node, Finding(case["document"], case["line"], verdict.finding))
+    return verdict
 
 
 #: What batches cost in this process: batches run, runs of the system under test, checks judged.

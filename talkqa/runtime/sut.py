@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import shlex
 import subprocess
+from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Protocol
@@ -20,6 +21,10 @@ from typing import Protocol
 from generator.model import Document
 from talkqa.sync.engine import Predicate, Resolver, Summary, SyncEngine
 from talkqa.sync.state import SyncState
+
+#: Runs of the system under test in this process, by kind (``reference``, ``command``): the cost a
+#: run prints (talkqa/runtime/plugin.py).
+RUNS: Counter[str] = Counter()
 
 
 class SutFailed(AssertionError):
@@ -46,6 +51,7 @@ class ReferenceSut:
         self.engine = SyncEngine(document, resolve, self.state, predicates=predicates)
 
     def sync(self) -> Summary:
+        RUNS["reference"] += 1
         summary = self.engine.run_once()
         if summary.errors:
             raise SutFailed("the sync reported errors:\n  " + "\n  ".join(summary.errors))
@@ -68,6 +74,7 @@ class CommandSut:
         self.timeout = timeout
 
     def sync(self) -> None:
+        RUNS["command"] += 1
         done = subprocess.run(self.argv, env=self.env, capture_output=True, text=True, timeout=self.timeout)
         if done.returncode != 0:
             tail = (done.stderr or done.stdout).strip().splitlines()[-5:]

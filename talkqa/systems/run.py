@@ -190,7 +190,9 @@ class Systems:
 
     def command_env(self, document: Document, binding: Binding, state_dir: Path | None = None) -> dict[str, str]:
         """``TALKQA_*`` variables describing every system of ``document`` to an external sync."""
-        env: dict[str, str] = {"TALKQA_DOCUMENT": document.path, "TALKQA_RATE_LIMITS": "1"}
+        # client-side limiters on, except against simulators whose own rate limits are off
+        limits = "1" if self.rate_limits or self.mode != "simulators" else "0"
+        env: dict[str, str] = {"TALKQA_DOCUMENT": document.path, "TALKQA_RATE_LIMITS": limits}
         self.prepare_document(document, binding)
         for plugin, key, config in binding.configs.values():
             env |= plugin.command_env(key, self.command_config(plugin, config), state_dir)
