@@ -22,6 +22,7 @@ from typing import Any
 from generator.model import Document, Flow
 from generator.model import Mapping as Row
 from talkqa.connectors.base import FieldSpec, Record
+from talkqa.connectors.codecs import flatten, set_path
 from talkqa.sync import engine as _engine
 
 Fields = Mapping[str, FieldSpec]
@@ -228,6 +229,77 @@ def _install_duplicate(run: Any, selector: Selector | None) -> None:
     run._source_change = _duplicate_source_change.__get__(run)
 
 
+def _wrap_write(run: Any, change: Callable[[Any, Record, Record], tuple[Record, Record]]) -> None:
+    """Every update of a linked pair passes through ``change(run, to_source, to_target)`` first."""
+    write = run._write
+
+    def _write(source_id: str, target_id: str, to_source: Record, to_target: Record) -> None:
+        to_source, to_target = change(run, flatten(to_source), flatten(to_target))
+        write(source_id, target_id, _nested(to_source), _nested(to_target))
+
+    run._write = _write
+
+
+def _nested(flat: Record) -> Record:
+    out: Record = {}
+    for path, value in flat.items():
+        set_path(out, path, value)
+    return out
+
+
+def _no_empties(run: Any, to_source: Record, to_target: Record) -> tuple[Record, Record]:
+    keep = {p: v for p, v in to_source.items() if v not in (None, "")}
+    return keep, {p: v for p, v in to_target.items() if v not in (None, "")}
+
+
+def _null_siblings(run: Any, to_source: Record, to_target: Record) -> tuple[Record, Record]:
+    """An update of one side also empties the other mapped properties of that side."""
+    if to_target:
+        to_target = {**dict.fromkeys(run.targets), **to_target}
+    if to_source:
+        to_source = {**dict.fromkeys(r.source for rows in run.targets.values() for r in rows), **to_source}
+    return to_source, to_target
+
+
+def _replaced(connector: Any, mapped: set[str], changes: Record) -> Record:
+    """``changes`` as a whole record: every other field the connector may empty is sent empty."""
+    ref = getattr(connector, "external_ref_field", None)
+    wiped = {p: None for p, spec in connector.fields.items()
+             if p not in mapped and p != ref and not spec.read_only and spec.nullable
+             and not spec.required_on_create and spec.kind != "boolean"}
+    return {**wiped, **changes}
+
+
+def _wipe_unmapped(run: Any, to_source: Record, to_target: Record) -> tuple[Record, Record]:
+    """An update replaces the whole record with the mapped values: fields no row maps are lost."""
+    sources = {r.source for rows in run.targets.values() for r in rows}
+    if to_target:
+        to_target = _replaced(run.tgt, set(run.targets), to_target)
+    if to_source:
+        to_source = _replaced(run.src, sources, to_source)
+    return to_source, to_target
+
+
+class _Caseless(str):
+    """A stored fingerprint that compares equal to any text differing only in case."""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, str) and self.casefold() == other.casefold()
+
+    def __ne__(self, other: object) -> bool:
+        return not self.__eq__(other)
+
+    __hash__ = str.__hash__
+
+
+def _install_case_blind(run: Any, selector: Selector | None) -> None:
+    # edits are found by comparing fingerprints: compared without case, a case-only edit is no edit
+    fingerprints = run.state.fingerprints
+    run.state = _StateView(
+        run.state, fingerprints=lambda *a: {k: _Caseless(v) for k, v in fingerprints(*a).items()}
+    )
+
+
 # -- the catalogue ----------------------------------------------------------------------------------
 
 CATALOGUE: dict[str, Mutant] = {
@@ -294,6 +366,30 @@ CATALOGUE: dict[str, Mutant] = {
             "stored links are ignored: a source edit creates a new target, target edits are dropped",
             _install_forget_links,
             expect="mapping tests (both directions) and the edit-keeps-link check",
+        ),
+        Mutant(
+            "ignore-clearing",
+            "an emptied value is never carried: the other side keeps the old one",
+            lambda run, selector: _wrap_write(run, _no_empties),
+            expect="the clears-both-ways check",
+        ),
+        Mutant(
+            "null-siblings",
+            "an update of one property also empties the record's other mapped properties",
+            lambda run, selector: _wrap_write(run, _null_siblings),
+            expect="the no-collateral-damage check",
+        ),
+        Mutant(
+            "wipe-unmapped",
+            "an update replaces the whole record with the mapped values: fields no row maps are emptied",
+            lambda run, selector: _wrap_write(run, _wipe_unmapped),
+            expect="the no-collateral-damage check",
+        ),
+        Mutant(
+            "case-blind",
+            "an edit that changes only the case of a value is not seen as an edit",
+            _install_case_blind,
+            expect="the case-and-whitespace-edits check",
         ),
         Mutant(
             "echo",

@@ -8,6 +8,7 @@ with the reason).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any
 
@@ -16,7 +17,7 @@ from generator.model import Mapping as Row
 from talkqa.connectors.base import FieldSpec, Record, ResourceConnector
 from talkqa.connectors.codecs import get_path
 from talkqa.runtime.bench import Bench
-from talkqa.runtime.values import Domain, example, incompatibility, join
+from talkqa.runtime.values import Domain, clearable, example, incompatibility, join
 from talkqa.sync import predicates
 
 
@@ -93,14 +94,16 @@ def _domain(src: ResourceConnector, tgt: ResourceConnector, row: Row, bench: Ben
     why = incompatibility(sfield, tfield)
     if why:
         raise Unsupported(why)
+    empty_ok = clearable(sfield) and clearable(tfield)
     if bench is None or flow is None:
-        return Domain.of(sfield, tfield)
+        return dataclasses.replace(Domain.of(sfield, tfield), empty_ok=empty_ok)
     a = bench.value_domain("source", flow.source_label, row.source, sfield)
     b = bench.value_domain("target", flow.target_label, row.target, tfield)
     if a is None or b is None:
         raise Unsupported("type change: another row of the document carries this property into a field of "
                           "another kind, so no value survives every flow it reaches")
-    return join([FieldSpec(row.source, a.kind, a.max_length), FieldSpec(row.target, b.kind, b.max_length)])
+    joined = join([FieldSpec(row.source, a.kind, a.max_length), FieldSpec(row.target, b.kind, b.max_length)])
+    return dataclasses.replace(joined, empty_ok=empty_ok)
 
 
 def _fresh_value(domain: Domain, seed: int, avoid: Any) -> Any:
@@ -436,6 +439,11 @@ def check_link(bench: Bench, case: dict[str, Any]) -> None:
     if _switched_off(bench, case, flow, src, tgt):
         return
     check = case["check"]
+    from talkqa.runtime.teeth import TEETH
+
+    if check in TEETH:
+        TEETH[check](bench, case, flow, src, tgt)
+        return
     seed = case["line"] * 10 + 3
     head = f"{where(bench, case)} [{check}]: {case['statement']}"
     before = bench.ids(tgt)
