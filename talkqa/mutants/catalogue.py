@@ -60,6 +60,7 @@ class Mutant:
     install: Callable[[Any, Selector | None], None]
     rows: Callable[[str, Flow, Fields, Fields, Selector | None], list[Row]] | None = None
     expect: str = ""
+    checks: tuple[str, ...] = ()  # the flow checks (link-check names) meant to kill it: "on target" when they do
 
     @property
     def row_specific(self) -> bool:
@@ -372,24 +373,28 @@ CATALOGUE: dict[str, Mutant] = {
             "an emptied value is never carried: the other side keeps the old one",
             lambda run, selector: _wrap_write(run, _no_empties),
             expect="the clears-both-ways check",
+            checks=("clears-both-ways",),
         ),
         Mutant(
             "null-siblings",
             "an update of one property also empties the record's other mapped properties",
             lambda run, selector: _wrap_write(run, _null_siblings),
             expect="the no-collateral-damage check",
+            checks=("no-collateral-damage",),
         ),
         Mutant(
             "wipe-unmapped",
             "an update replaces the whole record with the mapped values: fields no row maps are emptied",
             lambda run, selector: _wrap_write(run, _wipe_unmapped),
             expect="the no-collateral-damage check",
+            checks=("no-collateral-damage",),
         ),
         Mutant(
             "case-blind",
             "an edit that changes only the case of a value is not seen as an edit",
             _install_case_blind,
             expect="the case-and-whitespace-edits check",
+            checks=("case-and-whitespace-edits",),
         ),
         Mutant(
             "echo",
