@@ -111,7 +111,8 @@ def _edit(connector: ResourceConnector, record_id: str, path: str, value: Any, w
     try:
         bench_update(connector, record_id, path, value)
     except ConnectorError as exc:
-        return f"the {connector.system} {connector.entity} system refuses {what} of {path!r} ({exc})"
+        return str(Unsupported(f"the {connector.system} {connector.entity} system refuses {what} of {path!r} "
+                               f"({exc})"))
     return None
 
 
