@@ -134,9 +134,12 @@ def linked_target(bench: Bench, tgt: ResourceConnector, before: set[str], what: 
 
 
 def _expect(
-    bench: Bench, case: dict[str, Any], system: ResourceConnector, record_id: str, path: str, expected: Any, action: str
+    bench: Bench, case: dict[str, Any], system: ResourceConnector, record_id: str, path: str, expected: Any,
+    action: str, since: int | None = None,
 ) -> None:
-    """The record holds ``expected`` at ``path``: read back when live; from what the sync sent when replayed."""
+    """The record holds ``expected`` at ``path``: read back when live; from what the sync sent when replayed
+    (only the writes from ``since``, the step under test, when given: an earlier write, such as the
+    create's, is never quoted as the step's)."""
     head = f"{where(bench, case)}: {case['source']} -> {case['target']} [{case['direction']}]"
     actual = bench.read(system, record_id, path)  # replayed too, so recordings and replays ask the same
     if bench.live:
@@ -146,14 +149,17 @@ def _expect(
             )
         return
     sent = bench.sut_wrote(system.system, system.entity, record_id, path)
+    earlier: list[Any] = []
+    if since is not None:
+        step = [w.values[path] for w in bench.writes[since:] if (w.system, w.entity, w.record_id) ==
+                (system.system, system.entity, record_id) and path in w.values]
+        earlier, sent = sent[: len(sent) - len(step)], step
     if not sent or not same(sent[-1], expected):
-        raise ChecklistFailure(
-            f"{head}\n  after {action}, the sync should write {system.entity}.{path} = {expected!r}\n"
-            f"  but it wrote {sent[-1]!r}"
-            if sent
-            else f"{head}\n  after {action}, the sync should write {system.entity}.{path} = {expected!r}\n"
-            "  but it sent no value for it"
-        )
+        wanted = f"{head}\n  after {action}, the sync should write {system.entity}.{path} = {expected!r}\n"
+        if sent:
+            raise ChecklistFailure(f"{wanted}  but it wrote {sent[-1]!r}")
+        before = f" (its last write of it, before this step, was {earlier[-1]!r})" if earlier else ""
+        raise ChecklistFailure(f"{wanted}  but it sent no value for it{before}")
 
 
 # -- mapping rows -----------------------------------------------------------------------------------
@@ -228,21 +234,22 @@ def check_mapping(bench: Bench, case: dict[str, Any]) -> None:
     baseline = get_path(created, row.source)
     value = _fresh_value(domain, seed + 1, baseline)
     governing = governing_row(flow, row.target)
+    mark = len(bench.writes)
     if case["direction"] == "forward":
         bench_update(src, source_id, row.source, value)
         bench.sync()
-        _expect(bench, case, tgt, target_id, row.target, value, f"editing {src.entity}.{row.source}")
+        _expect(bench, case, tgt, target_id, row.target, value, f"editing {src.entity}.{row.source}", mark)
     elif case["governs_reverse"]:
         bench_update(tgt, target_id, row.target, value)
         bench.sync()
-        _expect(bench, case, src, source_id, row.source, value, f"editing {tgt.entity}.{row.target}")
+        _expect(bench, case, src, source_id, row.source, value, f"editing {tgt.entity}.{row.target}", mark)
     elif governing is not None and governing.source != id_path(src):
         # another row (the first for this target and for its source) carries the edit back
         bench_update(tgt, target_id, row.target, value)
         bench.sync()
         _expect(bench, {**case, "source": governing.source, "line": case["line"]}, src, source_id, governing.source,
                 value, f"editing {tgt.entity}.{row.target} (carried back by line {governing.line}, the row that "
-                "carries edits of it back)")
+                "carries edits of it back)", mark)
     else:
         bench_update(tgt, target_id, row.target, value)
         bench.sync()
@@ -255,6 +262,7 @@ def check_mapping(bench: Bench, case: dict[str, Any]) -> None:
             row.target,
             forward,
             f"editing {tgt.entity}.{row.target} (not the row that carries edits back: reset to the source)",
+            mark,
         )
 
 
@@ -306,7 +314,7 @@ def _check_conditional_row(
         state = "holds" if holds else "does not hold"
         if holds:
             _expect(bench, case, tgt, target_id, row.target, value,
-                    f"editing {src.entity}.{row.source} while {condition.path} = {value_at_path!r} ({state})")
+                    f"editing {src.entity}.{row.source} while {condition.path} = {value_at_path!r} ({state})", mark)
         else:
             after = bench.read(tgt, target_id, row.target)
             sent = [w.values[row.target] for w in bench.writes[mark:]
@@ -509,6 +517,7 @@ def check_link(bench: Bench, case: dict[str, Any]) -> None:
         row = rows[0]
         domain = _domain(src, tgt, row, bench, flow)
         value = _fresh_value(domain, seed + 5, get_path(src.get(source_id), row.source))
+        mark = len(bench.writes)
         bench_update(src, source_id, row.source, value)
         bench.sync()
         now = bench.ids(tgt) - before
@@ -522,6 +531,7 @@ def check_link(bench: Bench, case: dict[str, Any]) -> None:
             row.target,
             value,
             f"editing {src.entity}.{row.source}",
+            mark,
         )
         return
     raise Unsupported(f"no check named {check!r}")

@@ -121,12 +121,13 @@ def _step(bench: Bench, case: dict[str, Any], row: Row, direction: str, edited: 
     """Edit one side of ``row`` to ``value``, sync, and expect ``value`` on the other side; why the
     edit could not be arranged (None: it was, and it arrived)."""
     mine, theirs = (row.source, row.target) if direction == "forward" else (row.target, row.source)
+    mark = len(bench.writes)
     refused = _edit(edited, edited_id, mine, value, what)
     if refused:
         return refused
     bench.sync()
     _expect(bench, _row_case(case, row, direction), other, other_id, theirs, value,
-            f"{what} {edited.entity}.{mine} ({value!r})")
+            f"{what} {edited.entity}.{mine} ({value!r})", mark)
     return None
 
 
