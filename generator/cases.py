@@ -109,6 +109,12 @@ TEETH: list[tuple[str, str]] = [
     ("case-and-whitespace-edits", "an edit of only the case or only the whitespace of a value is an edit"),
 ]
 
+#: Checks of every flow that creates counterparts.
+VOLUME: list[tuple[str, str]] = [
+    ("every-record-once", "more records than two pages of each system are all synced, each once, none missed, "
+     "both directions"),
+]
+
 #: The link checks each policy asks for, with what they state.
 LINK_CHECKS: dict[str, list[tuple[str, str]]] = {
     "always": [
@@ -116,6 +122,7 @@ LINK_CHECKS: dict[str, list[tuple[str, str]]] = {
         ("second-sync-no-change", "a second sync with no edits writes nothing and creates nothing"),
         ("edit-keeps-link", "an edit keeps the existing link"),
         *TEETH,
+        *VOLUME,
     ],
     "merge_or_create": [
         ("merges-existing", "a pre-existing counterpart found by the match rules is linked, not duplicated"),
@@ -123,6 +130,7 @@ LINK_CHECKS: dict[str, list[tuple[str, str]]] = {
         ("second-sync-no-change", "a second sync with no edits writes nothing and creates nothing"),
         ("edit-keeps-link", "an edit keeps the existing link"),
         *TEETH,
+        *VOLUME,
     ],
     "link_required": [
         ("no-create-without-match", "nothing is created for a record that matches nothing"),
@@ -141,7 +149,7 @@ LINK_CHECKS: dict[str, list[tuple[str, str]]] = {
 
 
 #: The link checks that edit a property (a flow with no property to edit cannot have them).
-EDITS = {"edit-keeps-link", *(name for name, _ in TEETH)}
+EDITS = {"edit-keeps-link", *(name for name, _ in TEETH + VOLUME)}
 
 
 def link_cases(doc: Document) -> list[Case]:

@@ -301,6 +301,32 @@ def _install_case_blind(run: Any, selector: Selector | None) -> None:
     )
 
 
+class _FirstPageConnector:
+    """A connector whose listing of changes stops after its system's first page (the watermark still
+    moves past every change, so the rest are never seen)."""
+
+    def __init__(self, inner: Any, size: int) -> None:
+        self._inner = inner
+        self._size = size
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def changed_since(self, watermark: str | None) -> Any:
+        page = self._inner.changed_since(watermark)
+        return dataclasses.replace(page, changes=list(page.changes)[: self._size])
+
+
+def _install_first_page_only(run: Any, selector: Selector | None) -> None:
+    from talkqa.runtime.teeth import page_size
+
+    for side in ("src", "tgt"):
+        connector = getattr(run, side)
+        size = page_size(connector)
+        if size is not None:
+            setattr(run, side, _FirstPageConnector(connector, size))
+
+
 # -- the catalogue ----------------------------------------------------------------------------------
 
 CATALOGUE: dict[str, Mutant] = {
@@ -395,6 +421,13 @@ CATALOGUE: dict[str, Mutant] = {
             _install_case_blind,
             expect="the case-and-whitespace-edits check",
             checks=("case-and-whitespace-edits",),
+        ),
+        Mutant(
+            "first-page-only",
+            "the sync reads only the first page of changes of each system (and moves on past the rest)",
+            _install_first_page_only,
+            expect="the every-record-once check",
+            checks=("every-record-once",),
         ),
         Mutant(
             "echo",

@@ -20,7 +20,7 @@ from typing import Any
 from generator.model import Flow
 from generator.model import Mapping as Row
 from talkqa.connectors.base import ConnectorError, Record, ResourceConnector
-from talkqa.connectors.codecs import flatten, set_path
+from talkqa.connectors.codecs import flatten, get_path, set_path
 from talkqa.runtime.bench import Bench
 from talkqa.runtime.checks import (
     ChecklistFailure,
@@ -334,8 +334,141 @@ def check_collateral(bench: Bench, case: dict[str, Any], flow: Flow, src: Resour
                     before[side].update({p: now[p] for p in derived.get((side, mine), ())})
 
 
+# -- every-record-once -----------------------------------------------------------------------------
+
+#: At most this many records per side: more than two pages of a system with larger pages is not tried.
+VOLUME_CAP = 250
+
+#: Kinds whose examples differ for every seed, so each record can be told apart by its value.
+DISTINCT_KINDS = ("string", "email", "phone", "integer", "float", "date")
+
+
+def page_size(connector: Any) -> int | None:
+    """How many records a listing of ``connector``'s system returns per page, when the connector says."""
+    for holder in (connector, getattr(connector, "profile", None)):
+        size = getattr(holder, "page_size", None)
+        if isinstance(size, int) and size > 0:
+            return size
+    return None
+
+
+def volume(src: ResourceConnector, tgt: ResourceConnector) -> int:
+    """More records than two pages of either system (or :class:`Unsupported` saying why not)."""
+    sizes = []
+    for connector in (src, tgt):
+        size = page_size(connector)
+        if size is None:
+            raise Unsupported(f"volume: the {connector.system} {connector.entity} connector states no page size "
+                              "(page_size), so how many records make more than two pages is not known")
+        if 2 * size + 1 > VOLUME_CAP:
+            raise Unsupported(f"volume: two pages of {connector.system} {connector.entity} are {2 * size} records, "
+                              f"more than the {VOLUME_CAP} this check creates (give the connector a smaller "
+                              "page_size for the run)")
+        sizes.append(size)
+    return 2 * max(sizes) + 1
+
+
+def _tally(bench: Bench, since: int, connector: ResourceConnector, path: str) -> tuple[dict[str, int], list[Any]]:
+    """Writes of the sync since ``since`` to ``connector``'s records: how many per record, and the values
+    of ``path`` created."""
+    per: dict[str, int] = {}
+    made: list[Any] = []
+    for w in bench.writes[since:]:
+        if (w.system, w.entity) != (connector.system, connector.entity) or w.record_id is None:
+            continue
+        per[w.record_id] = per.get(w.record_id, 0) + 1
+        if w.op == "create":
+            made.append(w.values.get(path))
+    return per, made
+
+
+def _holding(bench: Bench, connector: ResourceConnector, ids: set[str], path: str) -> list[Any]:
+    """The values of ``path`` in those records, as listed."""
+    return [get_path(c.record, path) for c in connector.iter_all() if c.id in ids]
+
+
+def _same_values(got: list[Any], wanted: list[Any]) -> tuple[list[Any], list[Any]]:
+    """What ``wanted`` holds that ``got`` lacks, and what ``got`` holds twice or unasked."""
+    left = list(got)
+    missed = []
+    for value in wanted:
+        hit = next((i for i, g in enumerate(left) if same(g, value)), None)
+        if hit is None:
+            missed.append(value)
+        else:
+            left.pop(hit)
+    return missed, left
+
+
+def check_volume(bench: Bench, case: dict[str, Any], flow: Flow, src: ResourceConnector,
+                 tgt: ResourceConnector) -> None:
+    """More records than two pages of each system: every one is created once on the other side, none
+    twice and none missed; an edit of every one arrives once, forward and (two-way) back."""
+    rows, skipped = editable_rows(bench, flow, src, tgt)
+    tagged = [e for e in rows if e.domain.kind in DISTINCT_KINDS]
+    if not tagged:
+        raise _none_left("volume", skipped + [f"line {e.row.line}: a {e.domain.kind} field cannot tell "
+                                              f"{VOLUME_CAP} records apart" for e in rows])
+    e = tagged[0]
+    row = e.row
+    n = volume(src, tgt)
+    seed = case["line"] * 10 + 9
+    head = f"{where(bench, case)} [{case['check']}]: {case['statement']}"
+
+    def values(round_: int) -> list[Any]:
+        out: list[Any] = []
+        k = 0
+        while len(out) < n:
+            v = example(e.domain, seed * 1000 + round_ * 10_000 + k)
+            k += 1
+            if not any(same(v, o) for o in out):
+                out.append(v)
+        return out
+
+    before = bench.ids(tgt)
+    first = values(0)
+    sources = [bench.create(src, bench.record_for(flow, "source", src, seed + i, {row.source: v}))
+               for i, v in enumerate(first)]
+    mark = len(bench.writes)
+    bench.sync()
+    new = bench.ids(tgt) - before
+    per, made = _tally(bench, mark, tgt, row.target)
+    twice = sorted(t for t, k in per.items() if k > 1)
+    if len(new) != n or twice:
+        raise ChecklistFailure(f"{head}\n  {n} new {src.entity} records (two pages of each system and one more) "
+                               f"gave {len(new)} new {tgt.entity} records" + (f"; written more than once in "
+                                                                             f"one sync: {twice[:5]}" if twice else ""))
+    missed, extra = _same_values(_holding(bench, tgt, new, row.target) if bench.live else made, first)
+    if missed or extra:
+        raise ChecklistFailure(f"{head}\n  after the first sync, {tgt.entity}.{row.target} lacks {len(missed)} of the "
+                               f"{n} values (e.g. {missed[:3]!r}) and holds {len(extra)} others (e.g. {extra[:3]!r})")
+    steps = [("forward", src, set(sources), row.source, tgt, new, row.target)]
+    if e.back:
+        steps.append(("reverse", tgt, new, row.target, src, set(sources), row.source))
+    for round_, (direction, edited, edited_ids, mine, other, other_ids, theirs) in enumerate(steps, start=1):
+        wanted = values(round_)
+        for record_id, v in zip(sorted(edited_ids), wanted, strict=True):
+            bench_update(edited, record_id, mine, v)
+        mark = len(bench.writes)
+        bench.sync()
+        per, _made = _tally(bench, mark, other, theirs)
+        twice = sorted(t for t, k in per.items() if k > 1)
+        untouched = sorted(other_ids - set(per))
+        if twice or untouched:
+            raise ChecklistFailure(f"{head}\n  after editing {mine} of all {n} {edited.entity} records ({direction}), "
+                                   f"the sync wrote {len(untouched)} of their {other.entity} records not at all "
+                                   f"(e.g. {untouched[:3]}) and {len(twice)} more than once (e.g. {twice[:3]})")
+        if bench.live:
+            missed, extra = _same_values(_holding(bench, other, other_ids, theirs), wanted)
+            if missed or extra:
+                raise ChecklistFailure(f"{head}\n  after editing {mine} of all {n} {edited.entity} records "
+                                       f"({direction}), {other.entity}.{theirs} lacks {len(missed)} of the values "
+                                       f"(e.g. {missed[:3]!r})")
+
+
 TEETH: dict[str, Callable[[Bench, dict[str, Any], Flow, ResourceConnector, ResourceConnector], None]] = {
     "clears-both-ways": check_clearing,
     "no-collateral-damage": check_collateral,
     "case-and-whitespace-edits": check_case_and_whitespace,
+    "every-record-once": check_volume,
 }

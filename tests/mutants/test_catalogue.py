@@ -70,7 +70,7 @@ def test_the_catalogue_has_the_documented_mutants():
     assert set(CATALOGUE) == {
         "drop-property", "swap-values", "trim", "truncate", "lowercase", "lose-non-ascii", "date-shift",
         "one-way", "duplicate", "forget-links", "echo", "ignore-clearing", "null-siblings", "wipe-unmapped",
-        "case-blind",
+        "case-blind", "first-page-only",
     }
     assert all(m.summary and m.expect for m in CATALOGUE.values())
     assert {n for n, m in CATALOGUE.items() if m.row_specific} == {"drop-property", "swap-values"}
@@ -281,6 +281,21 @@ def test_case_blind_ignores_a_case_only_edit_but_not_another():
     assert under(None, case_only_edit) == "ANN"
     assert under("case-blind", case_only_edit) == "Ann"
     assert under("case-blind", source_edit_targets) == (1, "Bo")
+
+
+def synced_of_five() -> int:
+    """Five source records on a system listing two a page, one sync: how many targets."""
+    w = world()
+    w.source().page_size = 2  # type: ignore[attr-defined]
+    for name in "abcde":
+        w.source().put({"name": name})
+    w.sync()
+    return len(w.target().records)
+
+
+def test_first_page_only_sees_one_page_of_changes():
+    assert under(None, synced_of_five) == 5
+    assert under("first-page-only", synced_of_five) == 2
 
 
 PLUGIN_TEST = """

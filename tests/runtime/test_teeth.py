@@ -163,3 +163,30 @@ def test_a_flow_whose_fields_cannot_be_emptied_is_not_checkable_and_says_why(tmp
         backend.close()
     assert "line 26 (firstName -> FirstName): Contactperson.firstName is required" in str(why.value)
     assert "Contactperson.lastName is required" in str(why.value)
+
+
+def test_every_record_once_passes_on_more_than_two_pages_and_catches_a_first_page_reader(backends: Any,
+                                                                                        tmp_path: Path) -> None:
+    run(backends, "generic", "every-record-once", 0, tmp_path)
+    with pytest.raises(ChecklistFailure) as failed:
+        run(backends, "generic", "every-record-once", 0, tmp_path, "first-page-only")
+    # the generic system's default page is 50 records: 101 sources, one page of them arrives
+    assert "101 new Person records (two pages of each system and one more) gave 50 new Contact records" in str(
+        failed.value)
+
+
+def test_every_record_once_says_why_when_two_pages_are_too_many(backends: Any, tmp_path: Path) -> None:
+    # PowerOffice lists 5,000 records a page: two pages are more than the check creates
+    with pytest.raises(Unsupported, match=r"volume: two pages of powerofficego \S+ are 10000 records, more than "
+                                          r"the 250 this check creates"):
+        run(backends, "seed", "every-record-once", 0, tmp_path)
+
+
+def test_page_sizes_come_from_the_connector_or_its_profile() -> None:
+    from types import SimpleNamespace
+
+    from talkqa.runtime.teeth import page_size
+
+    assert page_size(SimpleNamespace(page_size=60)) == 60
+    assert page_size(SimpleNamespace(profile=SimpleNamespace(page_size=100))) == 100
+    assert page_size(SimpleNamespace()) is None and page_size(SimpleNamespace(page_size=0)) is None
