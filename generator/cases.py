@@ -107,6 +107,8 @@ TEETH: list[tuple[str, str]] = [
     ("no-collateral-damage", "an edit changes only its own property: other mapped properties and the fields "
      "no row maps keep their values on both records"),
     ("case-and-whitespace-edits", "an edit of only the case or only the whitespace of a value is an edit"),
+    ("sparse-records", "a record without an optional nested object, edited through a row that reaches into it, "
+     "is synchronized both directions"),
 ]
 
 #: Checks of every flow that creates counterparts.

@@ -281,6 +281,42 @@ def _wipe_unmapped(run: Any, to_source: Record, to_target: Record) -> tuple[Reco
     return to_source, to_target
 
 
+def _replace_nested(run: Any, to_source: Record, to_target: Record) -> tuple[Record, Record]:
+    """A write into a nested object replaces the whole object: its other fields are sent empty."""
+
+    def replaced(connector: Any, changes: Record) -> Record:
+        prefixes = {p.partition(".")[0] for p in changes if "." in p}
+        wiped = {p: None for p, spec in connector.fields.items()
+                 if p.partition(".")[0] in prefixes and "." in p and not spec.read_only}
+        return {**wiped, **changes} if prefixes else changes
+
+    return replaced(run.src, to_source), replaced(run.tgt, to_target)
+
+
+def _install_skip_missing_nested(run: Any, selector: Selector | None) -> None:
+    """Writes into a nested object the record does not have yet are dropped (the sync expects it there)."""
+    write = run._write
+
+    def kept(connector: Any, record_id: str, changes: Record) -> Record:
+        flat = flatten(changes)
+        nested = {p for p in flat if "." in p}
+        if not nested:
+            return flat
+        current = connector.get(record_id)
+
+        def present(prefix: str) -> bool:  # the object holds some value (a decoder may give empty ones)
+            held = current.get(prefix)
+            return isinstance(held, dict) and any(v not in (None, "") for v in flatten(held).values())
+
+        return {p: v for p, v in flat.items() if "." not in p or present(p.partition(".")[0])}
+
+    def _write(source_id: str, target_id: str, to_source: Record, to_target: Record) -> None:
+        write(source_id, target_id, _nested(kept(run.src, source_id, to_source)),
+              _nested(kept(run.tgt, target_id, to_target)))
+
+    run._write = _write
+
+
 class _Caseless(str):
     """A stored fingerprint that compares equal to any text differing only in case."""
 
@@ -414,6 +450,20 @@ CATALOGUE: dict[str, Mutant] = {
             lambda run, selector: _wrap_write(run, _wipe_unmapped),
             expect="the no-collateral-damage check",
             checks=("no-collateral-damage",),
+        ),
+        Mutant(
+            "replace-nested",
+            "a write into a nested object replaces the whole object: its unmapped fields are lost",
+            lambda run, selector: _wrap_write(run, _replace_nested),
+            expect="the no-collateral-damage check",
+            checks=("no-collateral-damage",),
+        ),
+        Mutant(
+            "skip-missing-nested",
+            "an edit into a nested object the other record does not have yet is dropped",
+            _install_skip_missing_nested,
+            expect="the sparse-records check",
+            checks=("sparse-records",),
         ),
         Mutant(
             "case-blind",

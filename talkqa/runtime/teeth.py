@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from generator.model import Flow
+from generator.model import Flow, Policy
 from generator.model import Mapping as Row
 from talkqa.connectors.base import ConnectorError, Record, ResourceConnector
 from talkqa.connectors.codecs import flatten, get_path, set_path
@@ -33,6 +33,7 @@ from talkqa.runtime.checks import (
     governing_row,
     id_path,
     linked_pair,
+    linked_target,
     same,
     where,
 )
@@ -334,6 +335,71 @@ def check_collateral(bench: Bench, case: dict[str, Any], flow: Flow, src: Resour
                     before[side].update({p: now[p] for p in derived.get((side, mine), ())})
 
 
+# -- sparse-records ---------------------------------------------------------------------------------
+
+
+def _prefix(path: str) -> str | None:
+    """The nested object a path reaches into (``MailAddress`` of ``MailAddress.City``), if any."""
+    head, dot, _ = path.partition(".")
+    return head if dot else None
+
+
+def check_sparse(bench: Bench, case: dict[str, Any], flow: Flow, src: ResourceConnector,
+                 tgt: ResourceConnector) -> None:
+    """A record without an optional nested object (a supplier with no mail address), then edited through
+    a row that reaches into it: the edit arrives, forward and (through the row that carries target edits
+    back) in reverse, where the sync must make the nested object."""
+    if flow.policy is Policy.LINK_REQUIRED:
+        raise Unsupported("sparse records: the flow creates nothing, and a record without a nested object cannot "
+                          "be arranged to match through the match rules in general")
+    rows, skipped = editable_rows(bench, flow, src, tgt)
+    nested = [e for e in rows if _prefix(e.row.source) or _prefix(e.row.target)]
+    skipped += [f"line {e.row.line} ({e.row.source} -> {e.row.target}): no nested object on either side"
+                for e in rows if e not in nested]
+    if not nested:
+        raise _none_left("sparse records", skipped)
+    seed = case["line"] * 10 + 5
+    tried = 0
+    for e in nested:
+        row = e.row
+        # the source without its nested object; the rows into the target's nested object empty, so the
+        # target is created without it
+        over: dict[str, Any] = {}
+        sprefix, tprefix = _prefix(row.source), _prefix(row.target)
+        why = None
+        if tprefix:
+            for r in flow.syncable_rows:
+                if _prefix(r.target) == tprefix and (sprefix is None or _prefix(r.source) != sprefix):
+                    why = why or _why_not_clearable(src, r.source)
+                    over[r.source] = None
+        if why:
+            skipped.append(f"line {row.line} ({row.source} -> {row.target}): {why}")
+            continue
+        steps = [("forward", src, tgt)] + ([("reverse", tgt, src)] if e.back else [])
+        for n, (direction, edited, other) in enumerate(steps):
+            record = bench.record_for(flow, SOURCE, src, seed + 2 * row.line + n, over)
+            if sprefix:
+                record.pop(sprefix, None)
+            before = bench.ids(tgt)
+            try:
+                source_id = bench.create(src, record)
+            except ConnectorError as exc:
+                raise Unsupported(f"sparse records: the {src.system} {src.entity} system refuses a record without "
+                                  f"{sprefix or ', '.join(over)} ({exc})") from None
+            bench.sync()
+            target_id = linked_target(bench, tgt, before, f"{where(bench, case)}: creating a record without "
+                                      f"{sprefix or tprefix}")
+            edited_id, other_id = (source_id, target_id) if direction == "forward" else (target_id, source_id)
+            value = _fresh_value(e.domain, seed + 3 * row.line + n, None)
+            refused = _step(bench, case, row, direction, edited, edited_id, other, other_id, value,
+                            f"editing, on records without {' or '.join(p for p in (sprefix, tprefix) if p)},")
+            if refused:
+                raise Unsupported(refused)
+        tried += 1
+    if not tried:
+        raise _none_left("sparse records", skipped)
+
+
 # -- every-record-once -----------------------------------------------------------------------------
 
 #: At most this many records per side: more than two pages of a system with larger pages is not tried.
@@ -471,4 +537,5 @@ TEETH: dict[str, Callable[[Bench, dict[str, Any], Flow, ResourceConnector, Resou
     "no-collateral-damage": check_collateral,
     "case-and-whitespace-edits": check_case_and_whitespace,
     "every-record-once": check_volume,
+    "sparse-records": check_sparse,
 }

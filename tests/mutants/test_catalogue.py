@@ -70,7 +70,7 @@ def test_the_catalogue_has_the_documented_mutants():
     assert set(CATALOGUE) == {
         "drop-property", "swap-values", "trim", "truncate", "lowercase", "lose-non-ascii", "date-shift",
         "one-way", "duplicate", "forget-links", "echo", "ignore-clearing", "null-siblings", "wipe-unmapped",
-        "case-blind", "first-page-only",
+        "case-blind", "first-page-only", "replace-nested", "skip-missing-nested",
     }
     assert all(m.summary and m.expect for m in CATALOGUE.values())
     assert {n for n, m in CATALOGUE.items() if m.row_specific} == {"drop-property", "swap-values"}
@@ -296,6 +296,33 @@ def synced_of_five() -> int:
 def test_first_page_only_sees_one_page_of_changes():
     assert under(None, synced_of_five) == 5
     assert under("first-page-only", synced_of_five) == 2
+
+
+def city_edited_on_target(with_address: bool, fields: dict[str, FieldSpec] | None = None) -> Any:
+    """A target City edit carried back to a person with (or without) an address: the person after it."""
+
+    def scenario() -> Any:
+        w = world()
+        w.source().fields = dict(fields or {})
+        a = w.source().put({"name": "Ann", **({"address": {"city": "Oslo", "zip": "0150"}} if with_address else {})})
+        w.sync()
+        w.target().edit(w.target_of(a), "City", "Bergen")
+        w.sync()
+        return w.source().records[a].get("address")
+
+    return scenario
+
+
+def test_skip_missing_nested_drops_edits_into_an_object_the_record_lacks():
+    assert under(None, city_edited_on_target(False)) == {"city": "Bergen"}
+    assert under("skip-missing-nested", city_edited_on_target(False)) in (None, {})
+    assert under("skip-missing-nested", city_edited_on_target(True)) == {"city": "Bergen", "zip": "0150"}
+
+
+def test_replace_nested_loses_the_objects_other_fields():
+    fields = {p: FieldSpec(p) for p in ("name", "address.city", "address.zip", "born", "note")}
+    assert under(None, city_edited_on_target(True, fields)) == {"city": "Bergen", "zip": "0150"}
+    assert under("replace-nested", city_edited_on_target(True, fields))["zip"] is None
 
 
 PLUGIN_TEST = """
