@@ -344,6 +344,20 @@ def _prefix(path: str) -> str | None:
     return head if dot else None
 
 
+def _not_optional(bench: Bench, flow: Flow, connector: ResourceConnector, prefix: str) -> str | None:
+    """Why a record's nested object ``prefix`` is not one it may lack (None: it may)."""
+    inside = [p for p, spec in connector.fields.items() if _prefix(p) == prefix and not spec.read_only]
+    if len(inside) == len([p for p, spec in connector.fields.items() if not spec.read_only]):
+        return f"{connector.entity}.{prefix} holds every field of the record: it is the record, not an optional object"
+    required = [p for p in inside if connector.fields[p].required_on_create]
+    if required:
+        return f"{connector.entity}.{prefix} holds the required {required[0]}"
+    condition = bench.flow_predicate(flow)
+    if condition is not None and condition.path and _prefix(condition.path) == prefix:
+        return f"{connector.entity}.{prefix} holds {condition.path}, which the flow's condition reads"
+    return None
+
+
 def check_sparse(bench: Bench, case: dict[str, Any], flow: Flow, src: ResourceConnector,
                  tgt: ResourceConnector) -> None:
     """A record without an optional nested object (a supplier with no mail address), then edited through
@@ -366,7 +380,8 @@ def check_sparse(bench: Bench, case: dict[str, Any], flow: Flow, src: ResourceCo
         # target is created without it
         over: dict[str, Any] = {}
         sprefix, tprefix = _prefix(row.source), _prefix(row.target)
-        why = None
+        why = (sprefix and _not_optional(bench, flow, src, sprefix)) or (
+            tprefix and _not_optional(bench, flow, tgt, tprefix)) or None
         if tprefix:
             for r in flow.syncable_rows:
                 if _prefix(r.target) == tprefix and (sprefix is None or _prefix(r.source) != sprefix):

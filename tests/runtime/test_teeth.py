@@ -197,3 +197,23 @@ def test_page_sizes_come_from_the_connector_or_its_profile() -> None:
     assert page_size(SimpleNamespace(page_size=60)) == 60
     assert page_size(SimpleNamespace(profile=SimpleNamespace(page_size=100))) == 100
     assert page_size(SimpleNamespace()) is None and page_size(SimpleNamespace(page_size=0)) is None
+
+
+def test_an_object_a_record_cannot_lack_is_not_made_sparse() -> None:
+    from types import SimpleNamespace
+
+    from talkqa.fields import FieldSpec
+    from talkqa.runtime.teeth import _not_optional
+
+    bench = SimpleNamespace(flow_predicate=lambda flow: None)
+    body = SimpleNamespace(entity="Deal", fields={"properties.a": FieldSpec("properties.a"),
+                                                  "properties.b": FieldSpec("properties.b")})
+    assert "holds every field of the record" in str(_not_optional(bench, None, body, "properties"))  # type: ignore
+    fields = {"name": FieldSpec("name"), "address.city": FieldSpec("address.city"),
+              "address.zip": FieldSpec("address.zip", required_on_create=True)}
+    person = SimpleNamespace(entity="Person", fields=fields)
+    assert _not_optional(bench, None, person, "address") == "Person.address holds the required address.zip"  # type: ignore
+    fields["address.zip"] = FieldSpec("address.zip")
+    assert _not_optional(bench, None, person, "address") is None  # type: ignore
+    held = SimpleNamespace(flow_predicate=lambda flow: SimpleNamespace(path="address.city"))
+    assert "which the flow's condition reads" in str(_not_optional(held, None, person, "address"))  # type: ignore
