@@ -49,7 +49,7 @@ _ACTUAL = (
     (re.compile(r"but wrote no value for (?P<v>.+)$"), "no value written"),
     (re.compile(r"expected .+?, (?P<v>found .+)$"), None),
 )
-_MINIMAL_START = re.compile(r"^(?:Failing test case|Falsifying example): (?P<rest>.*)$")
+_MINIMAL_START = re.compile(r"^(?:Failing test case|Falsifying example|Failing explicit example): (?P<rest>.*)$")
 _HYPOTHESIS_BLOB = re.compile(r"(@reproduce_failure\([^)]*\))")
 
 

@@ -258,8 +258,8 @@ def _damage(bench: Bench, since: int, sides: list[tuple[ResourceConnector, str, 
             for path, value in w.values.items():
                 if path not in allowed and path in before and not same(value, before[path]):
                     found.append(f"the sync wrote {connector.entity}.{path} = {value!r} (it was {before[path]!r})")
+        now = _snapshot(connector, record_id)  # replayed too, so recordings and replays ask the same
         if bench.live:
-            now = _snapshot(connector, record_id)
             for path, value in now.items():
                 if path not in allowed and not same(value, before.get(path)):
                     found.append(f"{connector.entity}.{path} is {value!r} (it was {before.get(path)!r})")
@@ -328,11 +328,10 @@ def check_collateral(bench: Bench, case: dict[str, Any], flow: Flow, src: Resour
                 )
             before[SOURCE][row.source] = value
             before[TARGET][row.target] = value
-            if bench.live:  # what the systems derived from the edit is the new normal
-                for side, connector, record_id in ((SOURCE, src, source_id), (TARGET, tgt, target_id)):
-                    now = _snapshot(connector, record_id)
-                    mine = row.source if side == SOURCE else row.target
-                    before[side].update({p: now[p] for p in derived.get((side, mine), ())})
+            for side, connector, record_id in ((SOURCE, src, source_id), (TARGET, tgt, target_id)):
+                now = _snapshot(connector, record_id)  # what the systems derived from the edit is the new normal
+                mine = row.source if side == SOURCE else row.target
+                before[side].update({p: now[p] for p in derived.get((side, mine), ())})
 
 
 # -- sparse-records ---------------------------------------------------------------------------------
@@ -519,7 +518,8 @@ def check_volume(bench: Bench, case: dict[str, Any], flow: Flow, src: ResourceCo
         raise ChecklistFailure(f"{head}\n  {n} new {src.entity} records (two pages of each system and one more) "
                                f"gave {len(new)} new {tgt.entity} records" + (f"; written more than once in "
                                                                              f"one sync: {twice[:5]}" if twice else ""))
-    missed, extra = _same_values(_holding(bench, tgt, new, row.target) if bench.live else made, first)
+    held = _holding(bench, tgt, new, row.target)  # replayed too, so recordings and replays ask the same
+    missed, extra = _same_values(held if bench.live else made, first)
     if missed or extra:
         raise ChecklistFailure(f"{head}\n  after the first sync, {tgt.entity}.{row.target} lacks {len(missed)} of the "
                                f"{n} values (e.g. {missed[:3]!r}) and holds {len(extra)} others (e.g. {extra[:3]!r})")
@@ -539,8 +539,9 @@ def check_volume(bench: Bench, case: dict[str, Any], flow: Flow, src: ResourceCo
             raise ChecklistFailure(f"{head}\n  after editing {mine} of all {n} {edited.entity} records ({direction}), "
                                    f"the sync wrote {len(untouched)} of their {other.entity} records not at all "
                                    f"(e.g. {untouched[:3]}) and {len(twice)} more than once (e.g. {twice[:3]})")
+        held = _holding(bench, other, other_ids, theirs)  # replayed too (recorded the same)
         if bench.live:
-            missed, extra = _same_values(_holding(bench, other, other_ids, theirs), wanted)
+            missed, extra = _same_values(held, wanted)
             if missed or extra:
                 raise ChecklistFailure(f"{head}\n  after editing {mine} of all {n} {edited.entity} records "
                                        f"({direction}), {other.entity}.{theirs} lacks {len(missed)} of the values "
