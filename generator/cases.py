@@ -101,31 +101,57 @@ def fuzz_cases(doc: Document) -> list[Case]:
     return _row_cases(doc, "fuzz")
 
 
+#: Checks of every flow that links records and keeps them in sync (``talkqa.runtime.teeth``).
+TEETH: list[tuple[str, str]] = [
+    ("clears-both-ways", "a value emptied on one side is emptied on the other, both directions"),
+    ("no-collateral-damage", "an edit changes only its own property: other mapped properties and the fields "
+     "no row maps keep their values on both records"),
+    ("case-and-whitespace-edits", "an edit of only the case or only the whitespace of a value is an edit"),
+    ("sparse-records", "a record without an optional nested object, edited through a row that reaches into it, "
+     "is synchronized both directions"),
+]
+
+#: Checks of every flow that creates counterparts.
+VOLUME: list[tuple[str, str]] = [
+    ("every-record-once", "more records than two pages of each system are all synced, each once, none missed, "
+     "both directions"),
+]
+
 #: The link checks each policy asks for, with what they state.
 LINK_CHECKS: dict[str, list[tuple[str, str]]] = {
     "always": [
         ("creates-one-per-source", "every source record gets exactly one linked target"),
         ("second-sync-no-change", "a second sync with no edits writes nothing and creates nothing"),
         ("edit-keeps-link", "an edit keeps the existing link"),
+        *TEETH,
+        *VOLUME,
     ],
     "merge_or_create": [
         ("merges-existing", "a pre-existing counterpart found by the match rules is linked, not duplicated"),
         ("creates-when-no-match", "a record with no counterpart gets a new one"),
         ("second-sync-no-change", "a second sync with no edits writes nothing and creates nothing"),
         ("edit-keeps-link", "an edit keeps the existing link"),
+        *TEETH,
+        *VOLUME,
     ],
     "link_required": [
         ("no-create-without-match", "nothing is created for a record that matches nothing"),
         ("second-sync-no-change", "a second sync with no edits writes nothing and creates nothing"),
         ("edit-keeps-link", "an edit keeps the existing link"),
+        *TEETH,
     ],
     "conditional": [
         ("creates-one-per-source", "every record meeting the condition gets exactly one linked target"),
         ("skips-when-condition-fails", "a record for which the condition does not hold gets no counterpart"),
         ("second-sync-no-change", "a second sync with no edits writes nothing and creates nothing"),
+        *TEETH,
     ],
     "unknown": [("policy", "the flow's link policy")],
 }
+
+
+#: The link checks that edit a property (a flow with no property to edit cannot have them).
+EDITS = {"edit-keeps-link", *(name for name, _ in TEETH + VOLUME)}
 
 
 def link_cases(doc: Document) -> list[Case]:
@@ -133,7 +159,7 @@ def link_cases(doc: Document) -> list[Case]:
     for index, flow in enumerate(doc.flows):
         for check, statement in LINK_CHECKS[str(flow.policy)]:
             skip = _flow_skip(flow)
-            if not skip and check == "edit-keeps-link" and not flow.syncable_rows:
+            if not skip and check in EDITS and not flow.syncable_rows:
                 skip = "the flow synchronizes no property that could be edited"
             if not skip and check == "merges-existing" and not flow.match:
                 skip = "the flow states no match rule that could find a counterpart"

@@ -48,6 +48,8 @@ class Verdict:
     missed_rows: list[str] = field(default_factory=list)  # expected rows no test of theirs flagged
     extra_rows: list[str] = field(default_factory=list)  # other rows whose assertions failed
     unchecked_rows: list[str] = field(default_factory=list)  # broken rows with no test passing in the baseline
+    expected_checks: list[str] = field(default_factory=list)  # flow checks meant to kill it (passing in baseline)
+    missed_checks: list[str] = field(default_factory=list)  # of those, the ones no flow's test flagged
     message: str = ""
 
     @property
@@ -56,9 +58,13 @@ class Verdict:
 
     @property
     def on_target(self) -> bool | None:
-        if not self.expected_rows or self.result != "killed":
+        if self.result != "killed":
             return None
-        return not self.missed_rows and not self.extra_rows
+        if self.expected_rows:
+            return not self.missed_rows and not self.extra_rows
+        if self.expected_checks:
+            return not self.missed_checks
+        return None
 
     def as_dict(self) -> dict[str, Any]:
         return {**asdict(self), "failed": len(self.killers), "unrecorded": self.unrecorded,
@@ -160,7 +166,19 @@ def judge(
         asserted = {_row_key(k) for k in rows if not k["divergence"]}
         verdict.missed_rows = sorted(set(verdict.expected_rows) - hit, key=_sort_row)
         verdict.extra_rows = sorted(asserted - set(expected), key=_sort_row)
+    if mutant.checks:
+        # a mutant aimed at a flow check: on target when each such check (that passed in the baseline
+        # somewhere) failed on some flow by its assertion, not only by a replay divergence
+        ran = {_check_of(e) for e in baseline if e["outcome"] == "passed" and e["kind"] == "link"}
+        verdict.expected_checks = [c for c in mutant.checks if c in ran]
+        flagged = {_check_of(k) for k in verdict.killers if k["kind"] == "link" and not k["divergence"]}
+        verdict.missed_checks = [c for c in verdict.expected_checks if c not in flagged]
     return verdict
+
+
+def _check_of(entry: dict[str, Any]) -> str:
+    """The flow check a link test runs: ``Person->Contact[clears-both-ways]`` is ``clears-both-ways``."""
+    return entry.get("case_id", "").rpartition("[")[2].rstrip("]")
 
 
 def _first_line(text: str | None) -> str:
@@ -186,6 +204,12 @@ def target_cell(v: Verdict) -> str:
 
 
 def _target_cell(v: Verdict) -> str:
+    if not v.expected_rows and v.expected_checks:
+        if v.result != "killed":
+            return f"no: {', '.join(v.expected_checks)} passed"
+        if v.on_target:
+            return f"yes: {', '.join(v.expected_checks)}"
+        return f"no: missed {', '.join(v.missed_checks)}"
     if not v.expected_rows:
         return "-"
     if v.result != "killed":

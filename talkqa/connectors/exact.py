@@ -42,6 +42,7 @@ class ExactContactsConnector:
     entity = "Contacts"
     fields: Mapping[str, FieldSpec] = EXACT_CONTACT_FIELDS
     external_ref_field = "Notes"
+    page_size = 60  # Exact's own (the server pages listings; clients cannot ask for more)
 
     def __init__(self, client: SystemClient, api_url: str, *, division: int | None = None,
                  filter_offset_minutes: int = 0, watermark_lag: float = 0.0) -> None:

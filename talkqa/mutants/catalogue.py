@@ -22,6 +22,7 @@ from typing import Any
 from generator.model import Document, Flow
 from generator.model import Mapping as Row
 from talkqa.connectors.base import FieldSpec, Record
+from talkqa.connectors.codecs import flatten, set_path
 from talkqa.sync import engine as _engine
 
 Fields = Mapping[str, FieldSpec]
@@ -59,6 +60,7 @@ class Mutant:
     install: Callable[[Any, Selector | None], None]
     rows: Callable[[str, Flow, Fields, Fields, Selector | None], list[Row]] | None = None
     expect: str = ""
+    checks: tuple[str, ...] = ()  # the flow checks (link-check names) meant to kill it: "on target" when they do
 
     @property
     def row_specific(self) -> bool:
@@ -228,6 +230,139 @@ def _install_duplicate(run: Any, selector: Selector | None) -> None:
     run._source_change = _duplicate_source_change.__get__(run)
 
 
+def _wrap_write(run: Any, change: Callable[[Any, Record, Record], tuple[Record, Record]]) -> None:
+    """Every update of a linked pair passes through ``change(run, to_source, to_target)`` first."""
+    write = run._write
+
+    def _write(source_id: str, target_id: str, to_source: Record, to_target: Record) -> None:
+        to_source, to_target = change(run, flatten(to_source), flatten(to_target))
+        write(source_id, target_id, _nested(to_source), _nested(to_target))
+
+    run._write = _write
+
+
+def _nested(flat: Record) -> Record:
+    out: Record = {}
+    for path, value in flat.items():
+        set_path(out, path, value)
+    return out
+
+
+def _no_empties(run: Any, to_source: Record, to_target: Record) -> tuple[Record, Record]:
+    keep = {p: v for p, v in to_source.items() if v not in (None, "")}
+    return keep, {p: v for p, v in to_target.items() if v not in (None, "")}
+
+
+def _null_siblings(run: Any, to_source: Record, to_target: Record) -> tuple[Record, Record]:
+    """An update of one side also empties the other mapped properties of that side."""
+    if to_target:
+        to_target = {**dict.fromkeys(run.targets), **to_target}
+    if to_source:
+        to_source = {**dict.fromkeys(r.source for rows in run.targets.values() for r in rows), **to_source}
+    return to_source, to_target
+
+
+def _replaced(connector: Any, mapped: set[str], changes: Record) -> Record:
+    """``changes`` as a whole record: every other field the connector may empty is sent empty."""
+    ref = getattr(connector, "external_ref_field", None)
+    wiped = {p: None for p, spec in connector.fields.items()
+             if p not in mapped and p != ref and not spec.read_only and spec.nullable
+             and not spec.required_on_create and spec.kind != "boolean"}
+    return {**wiped, **changes}
+
+
+def _wipe_unmapped(run: Any, to_source: Record, to_target: Record) -> tuple[Record, Record]:
+    """An update replaces the whole record with the mapped values: fields no row maps are lost."""
+    sources = {r.source for rows in run.targets.values() for r in rows}
+    if to_target:
+        to_target = _replaced(run.tgt, set(run.targets), to_target)
+    if to_source:
+        to_source = _replaced(run.src, sources, to_source)
+    return to_source, to_target
+
+
+def _replace_nested(run: Any, to_source: Record, to_target: Record) -> tuple[Record, Record]:
+    """A write into a nested object replaces the whole object: its other fields are sent empty."""
+
+    def replaced(connector: Any, changes: Record) -> Record:
+        prefixes = {p.partition(".")[0] for p in changes if "." in p}
+        wiped = {p: None for p, spec in connector.fields.items()
+                 if p.partition(".")[0] in prefixes and "." in p and not spec.read_only}
+        return {**wiped, **changes} if prefixes else changes
+
+    return replaced(run.src, to_source), replaced(run.tgt, to_target)
+
+
+def _install_skip_missing_nested(run: Any, selector: Selector | None) -> None:
+    """Writes into a nested object the record does not have yet are dropped (the sync expects it there)."""
+    write = run._write
+
+    def kept(connector: Any, record_id: str, changes: Record) -> Record:
+        flat = flatten(changes)
+        nested = {p for p in flat if "." in p}
+        if not nested:
+            return flat
+        current = connector.get(record_id)
+
+        def present(prefix: str) -> bool:  # the object holds some value (a decoder may give empty ones)
+            held = current.get(prefix)
+            return isinstance(held, dict) and any(v not in (None, "") for v in flatten(held).values())
+
+        return {p: v for p, v in flat.items() if "." not in p or present(p.partition(".")[0])}
+
+    def _write(source_id: str, target_id: str, to_source: Record, to_target: Record) -> None:
+        write(source_id, target_id, _nested(kept(run.src, source_id, to_source)),
+              _nested(kept(run.tgt, target_id, to_target)))
+
+    run._write = _write
+
+
+class _Caseless(str):
+    """A stored fingerprint that compares equal to any text differing only in case."""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, str) and self.casefold() == other.casefold()
+
+    def __ne__(self, other: object) -> bool:
+        return not self.__eq__(other)
+
+    __hash__ = str.__hash__
+
+
+def _install_case_blind(run: Any, selector: Selector | None) -> None:
+    # edits are found by comparing fingerprints: compared without case, a case-only edit is no edit
+    fingerprints = run.state.fingerprints
+    run.state = _StateView(
+        run.state, fingerprints=lambda *a: {k: _Caseless(v) for k, v in fingerprints(*a).items()}
+    )
+
+
+class _FirstPageConnector:
+    """A connector whose listing of changes stops after its system's first page (the watermark still
+    moves past every change, so the rest are never seen)."""
+
+    def __init__(self, inner: Any, size: int) -> None:
+        self._inner = inner
+        self._size = size
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def changed_since(self, watermark: str | None) -> Any:
+        page = self._inner.changed_since(watermark)
+        return dataclasses.replace(page, changes=list(page.changes)[: self._size])
+
+
+def _install_first_page_only(run: Any, selector: Selector | None) -> None:
+    from talkqa.runtime.teeth import page_size
+
+    for side in ("src", "tgt"):
+        connector = getattr(run, side)
+        size = page_size(connector)
+        if size is not None:
+            setattr(run, side, _FirstPageConnector(connector, size))
+
+
 # -- the catalogue ----------------------------------------------------------------------------------
 
 CATALOGUE: dict[str, Mutant] = {
@@ -294,6 +429,55 @@ CATALOGUE: dict[str, Mutant] = {
             "stored links are ignored: a source edit creates a new target, target edits are dropped",
             _install_forget_links,
             expect="mapping tests (both directions) and the edit-keeps-link check",
+        ),
+        Mutant(
+            "ignore-clearing",
+            "an emptied value is never carried: the other side keeps the old one",
+            lambda run, selector: _wrap_write(run, _no_empties),
+            expect="the clears-both-ways check",
+            checks=("clears-both-ways",),
+        ),
+        Mutant(
+            "null-siblings",
+            "an update of one property also empties the record's other mapped properties",
+            lambda run, selector: _wrap_write(run, _null_siblings),
+            expect="the no-collateral-damage check",
+            checks=("no-collateral-damage",),
+        ),
+        Mutant(
+            "wipe-unmapped",
+            "an update replaces the whole record with the mapped values: fields no row maps are emptied",
+            lambda run, selector: _wrap_write(run, _wipe_unmapped),
+            expect="the no-collateral-damage check",
+            checks=("no-collateral-damage",),
+        ),
+        Mutant(
+            "replace-nested",
+            "a write into a nested object replaces the whole object: its unmapped fields are lost",
+            lambda run, selector: _wrap_write(run, _replace_nested),
+            expect="the no-collateral-damage check",
+            checks=("no-collateral-damage",),
+        ),
+        Mutant(
+            "skip-missing-nested",
+            "an edit into a nested object the other record does not have yet is dropped",
+            _install_skip_missing_nested,
+            expect="the sparse-records check",
+            checks=("sparse-records",),
+        ),
+        Mutant(
+            "case-blind",
+            "an edit that changes only the case of a value is not seen as an edit",
+            _install_case_blind,
+            expect="the case-and-whitespace-edits check",
+            checks=("case-and-whitespace-edits",),
+        ),
+        Mutant(
+            "first-page-only",
+            "the sync reads only the first page of changes of each system (and moves on past the rest)",
+            _install_first_page_only,
+            expect="the every-record-once check",
+            checks=("every-record-once",),
         ),
         Mutant(
             "echo",

@@ -8,6 +8,7 @@ with the reason).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any
 
@@ -17,7 +18,7 @@ from talkqa.connectors.base import FieldSpec, Record, ResourceConnector
 from talkqa.connectors.codecs import get_path
 from talkqa.runtime.bench import Bench
 from talkqa.runtime.failures import NOTHING_SENT, ChecklistFailure, Unsupported
-from talkqa.runtime.values import Domain, example, incompatibility, join
+from talkqa.runtime.values import Domain, clearable, example, incompatibility, join
 from talkqa.sync import predicates
 
 __all__ = ["CHECKS", "ChecklistFailure", "Unsupported"]
@@ -88,14 +89,16 @@ def _domain(src: ResourceConnector, tgt: ResourceConnector, row: Row, bench: Ben
     why = incompatibility(sfield, tfield)
     if why:
         raise Unsupported(why)
+    empty_ok = clearable(sfield) and clearable(tfield)
     if bench is None or flow is None:
-        return Domain.of(sfield, tfield)
+        return dataclasses.replace(Domain.of(sfield, tfield), empty_ok=empty_ok)
     a = bench.value_domain("source", flow.source_label, row.source, sfield)
     b = bench.value_domain("target", flow.target_label, row.target, tfield)
     if a is None or b is None:
         raise Unsupported("type change: another row of the document carries this property into a field of "
                           "another kind, so no value survives every flow it reaches")
-    return join([FieldSpec(row.source, a.kind, a.max_length), FieldSpec(row.target, b.kind, b.max_length)])
+    joined = join([FieldSpec(row.source, a.kind, a.max_length), FieldSpec(row.target, b.kind, b.max_length)])
+    return dataclasses.replace(joined, empty_ok=empty_ok)
 
 
 def _fresh_value(domain: Domain, seed: int, avoid: Any) -> Any:
@@ -126,9 +129,12 @@ def linked_target(bench: Bench, tgt: ResourceConnector, before: set[str], what: 
 
 
 def _expect(
-    bench: Bench, case: dict[str, Any], system: ResourceConnector, record_id: str, path: str, expected: Any, action: str
+    bench: Bench, case: dict[str, Any], system: ResourceConnector, record_id: str, path: str, expected: Any,
+    action: str, since: int | None = None,
 ) -> None:
-    """The record holds ``expected`` at ``path``: read back when live; from what the sync sent when replayed."""
+    """The record holds ``expected`` at ``path``: read back when live; from what the sync sent when replayed
+    (only the writes from ``since``, the step under test, when given: an earlier write, such as the
+    create's, is never quoted as the step's)."""
     head = f"{where(bench, case)}: {case['source']} -> {case['target']} [{case['direction']}]"
     actual = bench.read(system, record_id, path)  # replayed too, so recordings and replays ask the same
     if bench.live:
@@ -139,15 +145,18 @@ def _expect(
             )
         return
     sent = bench.sut_wrote(system.system, system.entity, record_id, path)
+    earlier: list[Any] = []
+    if since is not None:
+        step = [w.values[path] for w in bench.writes[since:] if (w.system, w.entity, w.record_id) ==
+                (system.system, system.entity, record_id) and path in w.values]
+        earlier, sent = sent[: len(sent) - len(step)], step
     if not sent or not same(sent[-1], expected):
-        raise ChecklistFailure(
-            f"{head}\n  after {action}, the sync should write {system.entity}.{path} = {expected!r}\n"
-            f"  but it wrote {sent[-1]!r}"
-            if sent
-            else f"{head}\n  after {action}, the sync should write {system.entity}.{path} = {expected!r}\n"
-            "  but it sent no value for it",
-            expected=expected, actual=sent[-1] if sent else NOTHING_SENT,
-        )
+        wanted = f"{head}\n  after {action}, the sync should write {system.entity}.{path} = {expected!r}\n"
+        if sent:
+            raise ChecklistFailure(f"{wanted}  but it wrote {sent[-1]!r}", expected=expected, actual=sent[-1])
+        before = f" (its last write of it, before this step, was {earlier[-1]!r})" if earlier else ""
+        raise ChecklistFailure(f"{wanted}  but it sent no value for it{before}", expected=expected,
+                               actual=NOTHING_SENT)
 
 
 # -- mapping rows -----------------------------------------------------------------------------------
@@ -222,21 +231,22 @@ def check_mapping(bench: Bench, case: dict[str, Any]) -> None:
     baseline = get_path(created, row.source)
     value = _fresh_value(domain, seed + 1, baseline)
     governing = governing_row(flow, row.target)
+    mark = len(bench.writes)
     if case["direction"] == "forward":
         bench_update(src, source_id, row.source, value)
         bench.sync()
-        _expect(bench, case, tgt, target_id, row.target, value, f"editing {src.entity}.{row.source}")
+        _expect(bench, case, tgt, target_id, row.target, value, f"editing {src.entity}.{row.source}", mark)
     elif case["governs_reverse"]:
         bench_update(tgt, target_id, row.target, value)
         bench.sync()
-        _expect(bench, case, src, source_id, row.source, value, f"editing {tgt.entity}.{row.target}")
+        _expect(bench, case, src, source_id, row.source, value, f"editing {tgt.entity}.{row.target}", mark)
     elif governing is not None and governing.source != id_path(src):
         # another row (the first for this target and for its source) carries the edit back
         bench_update(tgt, target_id, row.target, value)
         bench.sync()
         _expect(bench, {**case, "source": governing.source, "line": case["line"]}, src, source_id, governing.source,
                 value, f"editing {tgt.entity}.{row.target} (carried back by line {governing.line}, the row that "
-                "carries edits of it back)")
+                "carries edits of it back)", mark)
     else:
         bench_update(tgt, target_id, row.target, value)
         bench.sync()
@@ -249,6 +259,7 @@ def check_mapping(bench: Bench, case: dict[str, Any]) -> None:
             row.target,
             forward,
             f"editing {tgt.entity}.{row.target} (not the row that carries edits back: reset to the source)",
+            mark,
         )
 
 
@@ -300,7 +311,7 @@ def _check_conditional_row(
         state = "holds" if holds else "does not hold"
         if holds:
             _expect(bench, case, tgt, target_id, row.target, value,
-                    f"editing {src.entity}.{row.source} while {condition.path} = {value_at_path!r} ({state})")
+                    f"editing {src.entity}.{row.source} while {condition.path} = {value_at_path!r} ({state})", mark)
         else:
             after = bench.read(tgt, target_id, row.target)
             sent = [w.values[row.target] for w in bench.writes[mark:]
@@ -433,6 +444,11 @@ def check_link(bench: Bench, case: dict[str, Any]) -> None:
     if _switched_off(bench, case, flow, src, tgt):
         return
     check = case["check"]
+    from talkqa.runtime.teeth import TEETH
+
+    if check in TEETH:
+        TEETH[check](bench, case, flow, src, tgt)
+        return
     seed = case["line"] * 10 + 3
     head = f"{where(bench, case)} [{check}]: {case['statement']}"
     before = bench.ids(tgt)
@@ -498,6 +514,7 @@ def check_link(bench: Bench, case: dict[str, Any]) -> None:
         row = rows[0]
         domain = _domain(src, tgt, row, bench, flow)
         value = _fresh_value(domain, seed + 5, get_path(src.get(source_id), row.source))
+        mark = len(bench.writes)
         bench_update(src, source_id, row.source, value)
         bench.sync()
         now = bench.ids(tgt) - before
@@ -511,6 +528,7 @@ def check_link(bench: Bench, case: dict[str, Any]) -> None:
             row.target,
             value,
             f"editing {src.entity}.{row.source}",
+            mark,
         )
         return
     raise Unsupported(f"no check named {check!r}")

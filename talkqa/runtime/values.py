@@ -41,6 +41,7 @@ class Domain:
 
     kind: str
     max_length: int | None
+    empty_ok: bool = False  # both fields may be empty: fuzzing draws empty and whitespace-only values
 
     @classmethod
     def of(cls, source: FieldSpec, target: FieldSpec) -> Domain:
@@ -52,6 +53,11 @@ class Domain:
             kind = "string"
         lengths = [n for n in (source.max_length, target.max_length) if n is not None]
         return cls(kind, min(lengths) if lengths else None)
+
+
+def clearable(spec: FieldSpec) -> bool:
+    """Whether a field may be emptied (its spec allows no value and it is not required)."""
+    return spec.nullable and not spec.required_on_create and not spec.read_only and spec.kind != "boolean"
 
 
 def join(specs: list[FieldSpec]) -> Domain:
@@ -116,14 +122,28 @@ _TEXT = st.characters(codec="utf-8", exclude_categories=("Cs", "Cc"))
 HARD_TEXT = " Øre-Åsa d'Ærø ÉÑ "
 
 
+#: An e-mail address in mixed case (a sync that lowercases e-mails fails on it).
+MIXED_CASE_EMAIL = "Anne.O'Hara-Berg@Example.NO"
+
+#: Whitespace-only text: not empty, and a change from any other value.
+BLANK = "  "
+
+
 def edge_examples(domain: Domain) -> list[Any]:
     """Values every fuzz run tries first: for free text, one of the field's full length made of
-    :data:`HARD_TEXT` (a sync that trims, truncates, lowercases or drops non-ASCII fails on it)."""
+    :data:`HARD_TEXT` (a sync that trims, truncates, lowercases or drops non-ASCII fails on it), and,
+    where both fields may be empty, the empty and a whitespace-only value; for e-mails, one in mixed
+    case."""
+    if domain.kind == "email":
+        fits = domain.max_length is None or len(MIXED_CASE_EMAIL) <= domain.max_length
+        return [MIXED_CASE_EMAIL] if fits else []
     if domain.kind != "string":
         return []
     length = domain.max_length or 200
     text = (HARD_TEXT * (length // len(HARD_TEXT) + 1))[:length]
-    return [text, HARD_TEXT.strip()]
+    hard = [t for t in (text, HARD_TEXT.strip()[:length]) if t.strip()]  # short fields: no blank
+    empties = ["", BLANK[:length]] if domain.empty_ok else []
+    return [*dict.fromkeys(hard), *empties]
 
 
 def strategy(domain: Domain) -> st.SearchStrategy[Any]:
@@ -133,10 +153,12 @@ def strategy(domain: Domain) -> st.SearchStrategy[Any]:
     if domain.kind == "country":
         return st.sampled_from(COUNTRIES)
     if domain.kind == "email":
-        local = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789._-", min_size=1, max_size=20).filter(
+        letters = "abcdefghijklmnopqrstuvwxyz"
+        local = st.text(alphabet=letters + letters.upper() + "0123456789._-", min_size=1, max_size=20).filter(
             lambda s: s[0] not in "._-" and s[-1] not in "._-" and ".." not in s
         )
-        return st.builds(lambda a, b: f"{a}@{b}.no", local, st.sampled_from(["example", "test", "firma"]))
+        hosts = st.sampled_from(["example", "test", "firma", "Example", "FIRMA"])
+        return st.builds(lambda a, b: f"{a}@{b}.no", local, hosts)
     if domain.kind == "phone":
         return st.from_regex(r"\+?[0-9]{4,12}", fullmatch=True)
     if domain.kind == "boolean":
@@ -147,4 +169,8 @@ def strategy(domain: Domain) -> st.SearchStrategy[Any]:
         return st.floats(min_value=-1e12, max_value=1e12, allow_nan=False, allow_infinity=False)
     if domain.kind == "list":
         return st.lists(st.text(_TEXT, min_size=1, max_size=40), min_size=1, max_size=4)
-    return st.text(_TEXT, min_size=1, max_size=domain.max_length or 200)
+    text = st.text(_TEXT, min_size=1, max_size=domain.max_length or 200)
+    if not domain.empty_ok:
+        return text
+    blank = st.text(st.sampled_from(" \t\u00a0"), min_size=1, max_size=min(domain.max_length or 8, 8))
+    return st.one_of(text, st.just(""), blank)

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from talkqa.fields import FieldSpec
 from talkqa.mutants import CATALOGUE, Selector, UnknownMutant, activate, broken_rows, parse_spec
 from talkqa.sync import engine
 from tests.sync.docs import document, flow_text
@@ -68,7 +69,8 @@ def carried_back(target: str, value: Any) -> Callable[[], dict[str, Any]]:
 def test_the_catalogue_has_the_documented_mutants():
     assert set(CATALOGUE) == {
         "drop-property", "swap-values", "trim", "truncate", "lowercase", "lose-non-ascii", "date-shift",
-        "one-way", "duplicate", "forget-links", "echo",
+        "one-way", "duplicate", "forget-links", "echo", "ignore-clearing", "null-siblings", "wipe-unmapped",
+        "case-blind", "first-page-only", "replace-nested", "skip-missing-nested",
     }
     assert all(m.summary and m.expect for m in CATALOGUE.values())
     assert {n for n, m in CATALOGUE.items() if m.row_specific} == {"drop-property", "swap-values"}
@@ -207,6 +209,120 @@ def test_echo_writes_back_what_it_read_on_a_quiet_cycle():
 
     assert under(None, scenario) == 0
     assert under("echo", scenario) > 0
+
+
+def cleared(side: str) -> Callable[[], Any]:
+    """A city emptied on one side after the first sync: the other side's city after the next sync."""
+
+    def scenario() -> Any:
+        w = world()
+        a = w.source().put({"name": "Ann", "address": {"city": "Oslo"}})
+        w.sync()
+        t = w.target_of(a)
+        if side == "source":
+            w.source().edit(a, "address.city", None)
+        else:
+            w.target().edit(t, "City", None)
+        w.sync()
+        return w.target().records[t].get("City") if side == "source" else w.source().records[a]["address"].get("city")
+
+    return scenario
+
+
+@pytest.mark.parametrize("side", ["source", "target"])
+def test_ignore_clearing_never_carries_an_emptied_value(side: str):
+    assert under(None, cleared(side)) is None
+    assert under("ignore-clearing", cleared(side)) == "Oslo"
+
+
+def edited_name(fields: dict[str, FieldSpec] | None = None) -> Callable[[], dict[str, Any]]:
+    """The target after a source edit of the name, with a field no row maps filled on the target."""
+
+    def scenario() -> dict[str, Any]:
+        w = world()
+        w.target().fields = dict(fields or {})
+        a = w.source().put({"name": "Ann", "address": {"city": "Oslo"}, "note": "n"})
+        w.sync()
+        t = w.target_of(a)
+        w.target().edit(t, "Phone", "+47 1234")  # no row maps it
+        w.sync()
+        w.source().edit(a, "name", "Bo")
+        w.sync()
+        return w.target().records[t]
+
+    return scenario
+
+
+def test_null_siblings_empties_the_other_mapped_properties():
+    before = under(None, edited_name())
+    assert before["Name"] == "Bo" and before["City"] == "Oslo" and before["Note"] == "n"
+    after = under("null-siblings", edited_name())
+    assert after["Name"] == "Bo" and after["City"] is None and after["Note"] is None
+
+
+def test_wipe_unmapped_empties_fields_no_row_maps():
+    fields = {p: FieldSpec(p) for p in ("Name", "City", "BirthDate", "Note", "Phone")}
+    fields["Required"] = FieldSpec("Required", required_on_create=True)
+    assert under(None, edited_name(fields))["Phone"] == "+47 1234"
+    after = under("wipe-unmapped", edited_name(fields))
+    assert after["Name"] == "Bo" and after["City"] == "Oslo" and after["Phone"] is None
+
+
+def case_only_edit() -> Any:
+    w = world()
+    a = w.source().put({"name": "Ann"})
+    w.sync()
+    w.source().edit(a, "name", "ANN")
+    w.sync()
+    return w.target().records[w.target_of(a)]["Name"]
+
+
+def test_case_blind_ignores_a_case_only_edit_but_not_another():
+    assert under(None, case_only_edit) == "ANN"
+    assert under("case-blind", case_only_edit) == "Ann"
+    assert under("case-blind", source_edit_targets) == (1, "Bo")
+
+
+def synced_of_five() -> int:
+    """Five source records on a system listing two a page, one sync: how many targets."""
+    w = world()
+    w.source().page_size = 2  # type: ignore[attr-defined]
+    for name in "abcde":
+        w.source().put({"name": name})
+    w.sync()
+    return len(w.target().records)
+
+
+def test_first_page_only_sees_one_page_of_changes():
+    assert under(None, synced_of_five) == 5
+    assert under("first-page-only", synced_of_five) == 2
+
+
+def city_edited_on_target(with_address: bool, fields: dict[str, FieldSpec] | None = None) -> Any:
+    """A target City edit carried back to a person with (or without) an address: the person after it."""
+
+    def scenario() -> Any:
+        w = world()
+        w.source().fields = dict(fields or {})
+        a = w.source().put({"name": "Ann", **({"address": {"city": "Oslo", "zip": "0150"}} if with_address else {})})
+        w.sync()
+        w.target().edit(w.target_of(a), "City", "Bergen")
+        w.sync()
+        return w.source().records[a].get("address")
+
+    return scenario
+
+
+def test_skip_missing_nested_drops_edits_into_an_object_the_record_lacks():
+    assert under(None, city_edited_on_target(False)) == {"city": "Bergen"}
+    assert under("skip-missing-nested", city_edited_on_target(False)) in (None, {})
+    assert under("skip-missing-nested", city_edited_on_target(True)) == {"city": "Bergen", "zip": "0150"}
+
+
+def test_replace_nested_loses_the_objects_other_fields():
+    fields = {p: FieldSpec(p) for p in ("name", "address.city", "address.zip", "born", "note")}
+    assert under(None, city_edited_on_target(True, fields)) == {"city": "Bergen", "zip": "0150"}
+    assert under("replace-nested", city_edited_on_target(True, fields))["zip"] is None
 
 
 PLUGIN_TEST = """

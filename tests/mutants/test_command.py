@@ -106,3 +106,24 @@ def test_judge_counts_tests_that_passed_before_and_fail_now():
     assert crashed.result == "error"
     text = "\n".join(table([v, off, survived, crashed]))
     assert "yes: rows 10" in text and "no: also 20" in text and "error: pytest exited 4" in text
+
+
+def test_a_mutant_aimed_at_a_flow_check_is_on_target_when_that_check_fails_by_its_assertion():
+    def link(name: str, outcome: str, check: str, **more: Any) -> dict[str, Any]:
+        return {**entry(name, outcome, line=5, kind="link"), "case_id": f"A->B[{check}]", **more}
+
+    baseline = [link("c1", "passed", "clears-both-ways"), link("c2", "passed", "edit-keeps-link"),
+                entry("m", "passed")]
+    hit = judge("ignore-clearing", baseline, [link("c1", "failed", "clears-both-ways"), entry("m", "failed")], [], 1)
+    assert hit.expected_checks == ["clears-both-ways"] and hit.on_target is True
+    other = judge("ignore-clearing", baseline, [link("c2", "failed", "edit-keeps-link")], [], 1)
+    assert other.result == "killed" and other.on_target is False and other.missed_checks == ["clears-both-ways"]
+    replayed = judge("ignore-clearing", baseline, [link("c1", "failed", "clears-both-ways", divergence=True)], [], 1)
+    assert replayed.on_target is False  # a replay divergence flags the requests, not the check's assertion
+    survived = judge("ignore-clearing", baseline, [link("c1", "passed", "clears-both-ways")], [], 1)
+    assert survived.on_target is None
+    text = "\n".join(table([hit, other, survived]))
+    assert "yes: clears-both-ways" in text and "no: missed clears-both-ways" in text
+    assert "no: clears-both-ways passed" in text
+    # the check never ran in the baseline: nothing to be on target with
+    assert judge("ignore-clearing", [entry("m", "passed")], [entry("m", "failed")], [], 1).on_target is None

@@ -89,6 +89,14 @@ EXPECTED_SKIPS = {
     ("fuzz", "Person.email->Contact.email[forward]"): "conditional row: its mapping test checks it with the "
                                                       "condition held and not held",
     ("fuzz", "Person.id->Person.ledgerId[forward]"): "identifier row: the systems assign ids, so there is no value",
+    # the checks beyond one value per row (docs/generated-suite.md), where they cannot apply:
+    ("link", "Contact->Person[every-record-once]"): "volume: the toycrm Person connector states no page size",
+    ("link", "Person->Person[every-record-once]"): "volume: the toycrm Person connector states no page size",
+    ("link", "Person->Contact[clears-both-ways]"): "(line 24 (name -> fullName): Person.name is required)",
+    ("link", "Contact->Person[sparse-records]"): "sparse records: no row of this flow can be tried",
+    ("link", "Organisation->Company[sparse-records]"): "no nested object on either side",
+    ("link", "Person->Contact[sparse-records]"): "no nested object on either side",
+    ("link", "Person->Person[sparse-records]"): "no nested object on either side",
 }
 
 
@@ -143,8 +151,8 @@ def test_every_checkable_row_of_the_toy_documents_passes_against_the_simulators(
     forward = {(r["document"], r["line"]) for r in simulated.values()
                if r["kind"] == "mapping" and r["direction"] == "forward" and r["outcome"] == "passed"}
     assert forward == rows and len(rows) == 10
-    links = [r for r in simulated.values() if r["kind"] == "link"]
-    assert len(links) == 12 and all(r["outcome"] == "passed" for r in links)
+    links = [r for k, r in simulated.items() if r["kind"] == "link" and k not in EXPECTED_SKIPS]
+    assert len(links) == 12 + 12 and all(r["outcome"] == "passed" for r in links)
     # the conditional flow's third check, the conditional row, the plugin's id both ways, the generic Company
     assert simulated[("link", "Person->Contact[skips-when-condition-fails]")]["outcome"] == "passed"
     assert simulated[("mapping", "Person.email->Contact.email[forward]")]["outcome"] == "passed"
@@ -167,7 +175,7 @@ def test_recorded_cassettes_replay_at_the_invalid_hosts_and_hold_no_key(
 ) -> None:
     recorded, replay = replayed
     passed = {k for k, r in recorded.items() if r["outcome"] == "passed"}
-    assert len(passed) == 25
+    assert len(passed) == 25 + 12  # 12 of the checks beyond one value per row apply to the toy documents
     assert {k for k, r in replay.items() if r["outcome"] == "passed"} == passed
     cassettes = list((base / "suite" / "cassettes").rglob("*.yaml"))
     text = "".join(p.read_text(encoding="utf-8") for p in cassettes)

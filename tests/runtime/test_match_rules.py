@@ -103,6 +103,9 @@ def test_match_and_merge_checks_pass_against_the_reference_sync(suite: Path) -> 
     assert entries["Contactperson.emailAddress->Contacts.Email[near-miss]"] == "passed"
     assert entries["Contactperson->Contacts[merges-existing]"] == "passed"
     assert entries["Contactperson->Contacts[creates-when-no-match]"] == "passed"
+    # PowerOffice pages by 5,000: more than two pages is more than every-record-once creates (its reason)
+    assert entries.pop("Contactperson->Contacts[every-record-once]") == "skipped"
+    assert entries.pop("Contactperson->Contacts[sparse-records]") == "skipped"  # no nested object in any row
     assert set(entries.values()) == {"passed"}
 
 

@@ -1,0 +1,219 @@
+"""The flow checks with teeth (``talkqa.runtime.teeth``): clearing, collateral damage, case- and
+whitespace-only edits. Each passes against the reference sync on the simulators (the faithful plugins
+and the generic system), fails against the mutant it exists for with a message naming the row, and
+says why when it cannot apply."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from generator.cases import TEETH, link_cases
+from generator.model import Document
+from generator.parser import parse_file, parse_text
+from talkqa.mutants import activate
+from talkqa.runtime.backends import SimulatorsBackend
+from talkqa.runtime.checks import ChecklistFailure, Unsupported, check_link
+from talkqa.runtime.sut import SutFailed
+
+ROOT = Path(__file__).resolve().parents[2]
+SEED = parse_file(ROOT / "spec" / "powerofficego-exact.rst")
+NAMES = [name for name, _ in TEETH]
+
+
+def generic_document(rows: list[tuple[str, str]]) -> Document:
+    """A two-way ``always`` flow between two systems no plugin serves (the generic system)."""
+    table = "".join(f"   * - {a}\n     - {b}\n     - \"string\"\n" for a, b in rows)
+    return parse_text(f"""\
+==========================
+Acme to Zeta Dataflow
+==========================
+
+Generated: 2024-01-01 00:00:00
+
+Acme Person to Zeta Contact
+---------------------------
+Every Acme Person will be synchronized with a Zeta Contact.
+
+Once a link between a Acme Person and a Zeta Contact is established, it will keep in sync between the two \
+systems, regardless of where it is edited.
+
+The following properties are synchronized between a Acme Person and a Zeta Contact:
+
+.. list-table::
+   :header-rows: 1
+
+   * - Acme Person Property
+     - Zeta Contact Property
+     - Zeta Data Type
+{table}""", "acme-zeta.rst")
+
+
+GENERIC = generic_document([("name", "Name"), ("email", "Email"), ("address.city", "City"), ("notes", "Remarks")])
+
+
+@pytest.fixture(scope="module")
+def backends() -> Iterator[dict[str, SimulatorsBackend]]:
+    made = {"seed": SimulatorsBackend("reference", [SEED]), "generic": SimulatorsBackend("reference", [GENERIC])}
+    yield made
+    for backend in made.values():
+        backend.close()
+
+
+def run(backends: dict[str, SimulatorsBackend], which: str, check: str, flow: int, tmp_path: Path,
+        mutant: str | None = None) -> None:
+    document = SEED if which == "seed" else GENERIC
+    case = next(c for c in link_cases(document) if c["check"] == check and c["flow"] == flow)
+    assert case["skip"] is None
+    bench = backends[which].bench(document, tmp_path / f"{check}-{flow}-{mutant}")
+    try:
+        if mutant is None:
+            check_link(bench, case)
+        else:
+            with activate(mutant):
+                check_link(bench, case)
+    finally:
+        bench.close()
+
+
+def test_every_policy_that_keeps_records_in_sync_asks_for_the_teeth() -> None:
+    checks = {c["check"] for c in link_cases(SEED)}
+    assert set(NAMES) <= checks
+    # one case per flow and check: the seed's two flows
+    assert sum(c["check"] in NAMES for c in link_cases(SEED)) == 2 * len(NAMES)
+    assert "sparse-records" in NAMES
+
+
+@pytest.mark.parametrize("flow", [0, 1])
+@pytest.mark.parametrize("check", NAMES)
+def test_the_reference_sync_passes_on_the_faithful_simulators(backends: Any, check: str, flow: int,
+                                                               tmp_path: Path) -> None:
+    if (check, flow) == ("sparse-records", 0):
+        with pytest.raises(Unsupported, match="line 26 \\(city -> City\\): no nested object on either side"):
+            run(backends, "seed", check, flow, tmp_path)  # contact persons have no nested object
+        return
+    run(backends, "seed", check, flow, tmp_path)
+
+
+@pytest.mark.parametrize("check", NAMES)
+def test_the_reference_sync_passes_on_the_generic_system(backends: Any, check: str, tmp_path: Path) -> None:
+    run(backends, "generic", check, 0, tmp_path)
+
+
+KILLS = [
+    ("ignore-clearing", "clears-both-ways", "after emptying"),
+    ("case-blind", "case-and-whitespace-edits", "after a case-only edit"),
+    ("skip-missing-nested", "sparse-records", "on records without"),
+]
+
+
+@pytest.mark.parametrize(("which", "flow", "mutant", "check", "said"), [
+    *[(which, 1, *kill) for which in ("seed", "generic") for kill in KILLS],  # seed flow 1: suppliers (nested)
+    ("seed", 0, "wipe-unmapped", "no-collateral-damage", "other values changed"),
+    ("seed", 1, "replace-nested", "no-collateral-damage", "MailAddress.ZipCode = None"),
+])
+def test_each_check_fails_against_its_mutant_naming_the_row(backends: Any, which: str, flow: int, mutant: str,
+                                                            check: str, said: str, tmp_path: Path) -> None:
+    with pytest.raises(ChecklistFailure) as failed:
+        run(backends, which, check, flow if which == "seed" else 0, tmp_path, mutant)
+    message = str(failed.value)
+    assert said in message
+    assert f"[{check}]" in message or "->" in message  # the flow check, or the row it was on
+
+
+def test_the_generic_system_has_no_unmapped_field_to_wipe(backends: Any, tmp_path: Path) -> None:
+    # its fields are the ones rows name, so a whole-record replacement loses nothing there
+    run(backends, "generic", "no-collateral-damage", 0, tmp_path, "wipe-unmapped")
+
+
+def test_nulled_siblings_are_caught_as_damage_on_the_generic_system(backends: Any, tmp_path: Path) -> None:
+    with pytest.raises(ChecklistFailure) as failed:
+        run(backends, "generic", "no-collateral-damage", 0, tmp_path, "null-siblings")
+    assert "other values changed" in str(failed.value)
+
+
+def test_nulled_siblings_on_the_seed_fail_the_check_though_exact_refuses_the_write(backends: Any,
+                                                                                   tmp_path: Path) -> None:
+    # Exact refuses a contact with neither first nor last name: the sync's own error fails the check
+    with pytest.raises((ChecklistFailure, SutFailed)):
+        run(backends, "seed", "no-collateral-damage", 0, tmp_path, "null-siblings")
+
+
+@pytest.mark.parametrize(("mutant", "check"), [("case-blind", "clears-both-ways"),
+                                              ("ignore-clearing", "case-and-whitespace-edits"),
+                                              ("ignore-clearing", "no-collateral-damage")])
+def test_a_check_is_not_fooled_into_failing_by_another_checks_mutant(backends: Any, mutant: str, check: str,
+                                                                     tmp_path: Path) -> None:
+    run(backends, "generic", check, 0, tmp_path, mutant)
+
+
+def test_a_flow_whose_fields_cannot_be_emptied_is_not_checkable_and_says_why(tmp_path: Path) -> None:
+    text = (ROOT / "spec" / "powerofficego-exact.rst").read_text(encoding="utf-8")
+    # the first flow with only its names: PowerOffice contact persons require both
+    head, _, _rest = text.partition("   * - city")
+    kept = head + "   * - firstName\n     - FirstName\n     - \"string\"\n   * - lastName\n     - LastName\n" \
+        "     - \"string\"\n\n"
+    document = parse_text(kept, "names-only/powerofficego-exact.rst")  # the stem names the systems
+    backend = SimulatorsBackend("reference", [document])
+    try:
+        case = next(c for c in link_cases(document) if c["check"] == "clears-both-ways")
+        bench = backend.bench(document, tmp_path / "names")
+        try:
+            with pytest.raises(Unsupported) as why:
+                check_link(bench, case)
+        finally:
+            bench.close()
+    finally:
+        backend.close()
+    assert "line 26 (firstName -> FirstName): Contactperson.firstName is required" in str(why.value)
+    assert "Contactperson.lastName is required" in str(why.value)
+
+
+def test_every_record_once_passes_on_more_than_two_pages_and_catches_a_first_page_reader(backends: Any,
+                                                                                        tmp_path: Path) -> None:
+    run(backends, "generic", "every-record-once", 0, tmp_path)
+    with pytest.raises(ChecklistFailure) as failed:
+        run(backends, "generic", "every-record-once", 0, tmp_path, "first-page-only")
+    # the generic system's default page is 50 records: 101 sources, one page of them arrives
+    assert "101 new Person records (two pages of each system and one more) gave 50 new Contact records" in str(
+        failed.value)
+
+
+def test_every_record_once_says_why_when_two_pages_are_too_many(backends: Any, tmp_path: Path) -> None:
+    # PowerOffice lists 5,000 records a page: two pages are more than the check creates
+    with pytest.raises(Unsupported, match=r"volume: two pages of powerofficego \S+ are 10000 records, more than "
+                                          r"the 250 this check creates"):
+        run(backends, "seed", "every-record-once", 0, tmp_path)
+
+
+def test_page_sizes_come_from_the_connector_or_its_profile() -> None:
+    from types import SimpleNamespace
+
+    from talkqa.runtime.teeth import page_size
+
+    assert page_size(SimpleNamespace(page_size=60)) == 60
+    assert page_size(SimpleNamespace(profile=SimpleNamespace(page_size=100))) == 100
+    assert page_size(SimpleNamespace()) is None and page_size(SimpleNamespace(page_size=0)) is None
+
+
+def test_an_object_a_record_cannot_lack_is_not_made_sparse() -> None:
+    from types import SimpleNamespace
+
+    from talkqa.fields import FieldSpec
+    from talkqa.runtime.teeth import _not_optional
+
+    bench = SimpleNamespace(flow_predicate=lambda flow: None)
+    body = SimpleNamespace(entity="Deal", fields={"properties.a": FieldSpec("properties.a"),
+                                                  "properties.b": FieldSpec("properties.b")})
+    assert "holds every field of the record" in str(_not_optional(bench, None, body, "properties"))  # type: ignore
+    fields = {"name": FieldSpec("name"), "address.city": FieldSpec("address.city"),
+              "address.zip": FieldSpec("address.zip", required_on_create=True)}
+    person = SimpleNamespace(entity="Person", fields=fields)
+    assert _not_optional(bench, None, person, "address") == "Person.address holds the required address.zip"  # type: ignore
+    fields["address.zip"] = FieldSpec("address.zip")
+    assert _not_optional(bench, None, person, "address") is None  # type: ignore
+    held = SimpleNamespace(flow_predicate=lambda flow: SimpleNamespace(path="address.city"))
+    assert "which the flow's condition reads" in str(_not_optional(held, None, person, "address"))  # type: ignore
