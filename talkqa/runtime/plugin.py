@@ -160,8 +160,10 @@ def item_backend(item: pytest.Item) -> str:
 
 def has_recordings(module_path: Path) -> bool:
     """A generated module is replayed when its cassette folder holds at least one cassette."""
+    from talkqa.runtime.cassettes import SUFFIX
+
     folder = module_path.parent / "cassettes" / module_path.stem
-    return folder.is_dir() and any(folder.glob("*.yaml"))
+    return folder.is_dir() and any(folder.glob("*" + SUFFIX))
 
 
 @pytest.hookimpl(trylast=True)
@@ -207,9 +209,9 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_recording_configure(config: pytest.Config, vcr: Any) -> None:
-    from talkqa.runtime.cassettes import talkqa_query
+    from talkqa.runtime.cassettes import register
 
-    vcr.register_matcher("talkqa_query", talkqa_query)
+    register(vcr)
 
 
 class Backends:
@@ -294,10 +296,10 @@ def talkqa_check(
 
 def cassette_file(item: pytest.Item, name: str | None = None) -> Path:
     """Where pytest-recording keeps the cassette of ``item`` (or of the test named ``name`` beside it)."""
-    from pytest_recording.plugin import get_default_cassette_name
+    from talkqa.runtime.cassettes import cassette_name
 
     module = Path(str(item.fspath))
-    return module.parent / "cassettes" / module.stem / f"{get_default_cassette_name(None, name or item.name)}.yaml"
+    return module.parent / "cassettes" / module.stem / cassette_name(name or item.name)
 
 
 def recording_missing(request: pytest.FixtureRequest, case: dict[str, Any]) -> bool:
@@ -335,7 +337,9 @@ def orphaned_cassettes(items: list[pytest.Item]) -> list[Path]:
             for case in cases:
                 expected.add(cassette_file(item, f"test_{kind}[{case['id']}]"))
         folders.add(cassette_file(item).parent)
-    return sorted(p for folder in folders if folder.is_dir() for p in folder.glob("*.yaml") if p not in expected)
+    from talkqa.runtime.cassettes import SUFFIX
+
+    return sorted(p for folder in folders if folder.is_dir() for p in folder.glob("*" + SUFFIX) if p not in expected)
 
 
 def _cassette(request: pytest.FixtureRequest) -> Any:
