@@ -19,6 +19,7 @@ import copy
 import functools
 import hashlib
 import json
+import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -84,14 +85,23 @@ def cassette_name(test_name: str) -> str:
     """The file name pytest-recording gives a test's cassette: ``get_default_cassette_name``, shortened
     to a prefix and an md5 when too long for a file name as its ``use_cassette`` does (counting the
     suffix as it does), and the serializer's suffix."""
-    from pytest_recording._vcr import MAX_FILENAME_LEN
     from pytest_recording.plugin import get_default_cassette_name
 
     name = get_default_cassette_name(None, test_name)
-    if len(name) + len(SERIALIZER) > MAX_FILENAME_LEN:
+    if len(name) + len(SERIALIZER) > _max_filename_len():
         digest = hashlib.md5(name.encode()).hexdigest()
-        name = f"{name[: MAX_FILENAME_LEN - len(SERIALIZER) - len(digest) - 3]}...{digest}"
+        name = f"{name[: _max_filename_len() - len(SERIALIZER) - len(digest) - 3]}...{digest}"
     return name + SUFFIX
+
+
+@functools.cache
+def _max_filename_len() -> int:
+    """pytest-recording's ``MAX_FILENAME_LEN``, found as it finds it (importing its module would
+    import vcrpy, which a run without recordings never needs)."""
+    try:
+        return os.pathconf(".", "PC_NAME_MAX")
+    except (AttributeError, ValueError, OSError):
+        return 255
 
 
 def unplayed(cassette: Any) -> list[str]:

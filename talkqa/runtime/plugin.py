@@ -179,7 +179,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         module = getattr(item, "module", None)
         if module is not None and hasattr(module, "DOCUMENT"):
             documents.setdefault(module.__name__, module.DOCUMENT)
-        path = Path(str(item.fspath))
+        path = item.path
         if chosen == "auto":
             mode = decided.get(str(path))
             if mode is None:
@@ -190,7 +190,8 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
             mode = chosen
         item.stash[MODE] = mode
         # failures and reports point at the document row, as a QA engineer reads it
-        item.location = (case["document"], case["line"] - 1, item.location[2])  # type: ignore[misc]
+        # (its test name without computing pytest's own location, which costs a lookup of the source)
+        item.location = (case["document"], case["line"] - 1, item.getmodpath())  # type: ignore[attr-defined,misc]
         item.user_properties += [
             ("document", case["document"]),
             ("line", str(case["line"])),
@@ -333,10 +334,13 @@ def orphaned_cassettes(items: list[pytest.Item]) -> list[Path]:
         if _case(item) is None or module is None or module.__name__ in seen_modules:
             continue
         seen_modules.add(module.__name__)
+        folder = cassette_file(item).parent
+        if not folder.is_dir():  # no recording: nothing can be orphaned (and collection stays cheap)
+            continue
         for kind, cases in getattr(module, "CASES", {}).items():
             for case in cases:
                 expected.add(cassette_file(item, f"test_{kind}[{case['id']}]"))
-        folders.add(cassette_file(item).parent)
+        folders.add(folder)
     from talkqa.runtime.cassettes import SUFFIX
 
     return sorted(p for folder in folders if folder.is_dir() for p in folder.glob("*" + SUFFIX) if p not in expected)
