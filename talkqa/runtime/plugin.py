@@ -331,7 +331,7 @@ def orphaned_cassettes(items: list[pytest.Item]) -> list[Path]:
     seen_modules: set[str] = set()
     for item in items:
         module = getattr(item, "module", None)
-        if _case(item) is None or module is None or module.__name__ in seen_modules:
+        if module is None or module.__name__ in seen_modules or _case(item) is None:
             continue
         seen_modules.add(module.__name__)
         folder = cassette_file(item).parent

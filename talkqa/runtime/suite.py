@@ -83,6 +83,7 @@ def params(document: dict[str, Any], cases: list[Case]) -> list[Any]:
         return found
 
     document_mark = pytest.mark.document(name=name, path=document["path"])
+    case_mark = pytest.mark.talkqa_case
     out = []
     for case in cases:
         kind, direction, flow = case["kind"], case["direction"], case["flow"]
@@ -91,9 +92,10 @@ def params(document: dict[str, Any], cases: list[Case]) -> list[Any]:
             mark(direction, lambda direction=direction: getattr(pytest.mark, direction.replace("-", "_"))),
             document_mark,
             mark(("flow", flow), lambda case=case: pytest.mark.flow(index=case["flow"], title=case["flow_title"])),
-            pytest.mark.talkqa_case(case),
+            case_mark(case),
         ]
         if case.get("skip"):
-            marks.append(pytest.mark.skip(reason=f"{case['document']}:{case['line']}: {case['skip']}"))
+            reason = f"{case['document']}:{case['line']}: {case['skip']}"
+            marks.append(mark(("skip", reason), lambda reason=reason: pytest.mark.skip(reason=reason)))
         out.append(pytest.param(case, id=case["id"], marks=marks))
     return out
