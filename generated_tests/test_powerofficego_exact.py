@@ -3,7 +3,7 @@
 # talkqa-generator: 3
 import pytest
 
-from talkqa.runtime.suite import cases, document, params
+from talkqa.runtime.suite import cases, document, document_mark, params
 
 DOCUMENT = document((
     '{'
@@ -146,6 +146,8 @@ CASES = cases(DOCUMENT, (
     ']'
     '}'
 ))
+
+pytestmark = document_mark(DOCUMENT)
 
 
 @pytest.mark.parametrize("case", params(DOCUMENT, CASES["mapping"]))

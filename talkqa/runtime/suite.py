@@ -4,7 +4,8 @@ cases into ``pytest.param`` with ids and marks.
 A generated module carries the document once (``DOCUMENT``) and, per case, only the indexes of its
 flow and row and what is the case's own (:func:`generator.render.case_rows`); :func:`cases` builds
 the full case dicts the checks read. Collection is per case, so both stay cheap: no literal repeats
-a row, and the marks a case shares with others (its kind, direction, document, flow) are made once.
+a row, and the marks a case shares with others (its kind, direction, flow) are made once, the
+document's on the module.
 """
 
 from __future__ import annotations
@@ -70,10 +71,16 @@ def cases(document: dict[str, Any], rows: str | dict[str, list[Any]]) -> dict[st
     return {kind: out[kind] for kind in ("mapping", "link", "match", "fuzz")}
 
 
+def document_mark(document: dict[str, Any]) -> Any:
+    """The module's mark ``document(name, path)``: on the module, so every test has it and pytest
+    handles it once, not once per test."""
+    return pytest.mark.document(name=document_name(document), path=document["path"])
+
+
 def params(document: dict[str, Any], cases: list[Case]) -> list[Any]:
-    """One ``pytest.param`` per case: readable id; marks for kind, direction, document and flow;
-    a skip mark with the precise reason when the row cannot be checked automatically."""
-    name = document_name(document)
+    """One ``pytest.param`` per case: readable id; marks for kind, direction and flow (the document's
+    is the module's, :func:`document_mark`); a skip mark with the precise reason when the row cannot
+    be checked automatically."""
     shared: dict[Any, Any] = {}
 
     def mark(key: Any, make: Any) -> Any:
@@ -82,7 +89,6 @@ def params(document: dict[str, Any], cases: list[Case]) -> list[Any]:
             found = shared[key] = make()
         return found
 
-    document_mark = pytest.mark.document(name=name, path=document["path"])
     case_mark = pytest.mark.talkqa_case
     out = []
     for case in cases:
@@ -90,7 +96,6 @@ def params(document: dict[str, Any], cases: list[Case]) -> list[Any]:
         marks = [
             mark(kind, lambda kind=kind: getattr(pytest.mark, kind)),
             mark(direction, lambda direction=direction: getattr(pytest.mark, direction.replace("-", "_"))),
-            document_mark,
             mark(("flow", flow), lambda case=case: pytest.mark.flow(index=case["flow"], title=case["flow_title"])),
             case_mark(case),
         ]
