@@ -40,11 +40,10 @@ sys.path.insert(0, str(REPO))
 
 import httpx  # noqa: E402
 import vcr  # noqa: E402
-import yaml  # noqa: E402
 
 from generator.model import document_from_json  # noqa: E402
 from talkqa.runtime.backends import CassettesBackend  # noqa: E402
-from talkqa.runtime.cassettes import talkqa_query, vcr_settings  # noqa: E402
+from talkqa.runtime.cassettes import JsonCassettes, cassette_name, register, vcr_settings  # noqa: E402
 from talkqa.runtime.checks import _domain, _flow, _row  # noqa: E402
 from talkqa.runtime.fuzz import one_example, placeholder, substitute  # noqa: E402
 
@@ -60,10 +59,10 @@ def seed_module() -> dict[str, Any]:
 
 
 def cassette_path(case_id: str) -> Path:
-    name = "test_fuzz[" + re.sub(r"[^\w\[\].-]", "-", case_id) + "].yaml"
+    name = cassette_name(f"test_fuzz[{case_id}]")
     path = SEED / "cassettes" / "test_powerofficego_exact" / name
     if not path.exists():
-        matches = [p for p in path.parent.glob("test_fuzz*.yaml") if case_id.split("[")[0].split(".")[1] in p.name]
+        matches = [p for p in path.parent.glob("test_fuzz*.json") if case_id.split("[")[0].split(".")[1] in p.name]
         raise SystemExit(f"no cassette {path.name}; similar: {[m.name for m in matches][:5]}")
     return path
 
@@ -93,7 +92,7 @@ class Recorded:
     """The cassette's interactions, served in memory with vcrpy's matching rule and play counts."""
 
     def __init__(self, path: Path) -> None:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = JsonCassettes.deserialize(path.read_text(encoding="utf-8"))
         self.items = []
         for i in data["interactions"]:
             req, resp = i["request"], i["response"]
@@ -144,8 +143,7 @@ def run_examples(backend: Any, document: Any, case: dict[str, Any], values: list
 
 
 def fuzz_replay(document: Any, case: dict[str, Any], cassette: Path, values: list[str], tmp: Path) -> float:
-    recorder = vcr.VCR()
-    recorder.register_matcher("talkqa_query", talkqa_query)
+    recorder = register(vcr.VCR())
     backend = CassettesBackend(documents=[document])
     try:
         with recorder.use_cassette(str(cassette), record_mode="none", **vcr_settings(recording=False)) as cas:
@@ -257,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
             print(out.getvalue())
     best_r, best_m = min(replay_t), min(memory_t)
     n = len(values)
-    interactions = len(yaml.safe_load(cassette.read_text(encoding="utf-8"))["interactions"])
+    interactions = len(JsonCassettes.deserialize(cassette.read_text(encoding="utf-8"))["interactions"])
     print(f"\nfuzz row {args.case}: {n} examples x {interactions} recorded interactions, best of {args.rounds}")
     print(f"  replay (vcrpy):       {n / best_r:8.1f} examples/s  ({1000 * best_r / n:.1f} ms/example)")
     print(f"  in memory (baseline): {n / best_m:8.1f} examples/s  ({1000 * best_m / n:.1f} ms/example)")

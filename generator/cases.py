@@ -65,7 +65,7 @@ def _row_cases(doc: Document, kind: str) -> list[Case]:
     out: list[Case] = []
     for index, flow in enumerate(doc.flows):
         reverse = {id(m) for m in flow.reverse_rows}
-        for m in flow.mappings:
+        for row, m in enumerate(flow.mappings):
             if kind == "fuzz" and m.type != "string":
                 continue
             for direction in ["forward", "reverse"] if flow.two_way else ["forward"]:
@@ -83,6 +83,7 @@ def _row_cases(doc: Document, kind: str) -> list[Case]:
                         "id": row_id(flow, m.source, m.target, direction),
                         "direction": direction,
                         "line": m.line,
+                        "row": row,
                         "source": m.source,
                         "target": m.target,
                         "type": m.type,
@@ -188,7 +189,7 @@ def link_cases(doc: Document) -> list[Case]:
 def match_cases(doc: Document) -> list[Case]:
     out: list[Case] = []
     for index, flow in enumerate(doc.flows):
-        for rule in flow.match:
+        for row, rule in enumerate(flow.match):
             for check in ("links", "near-miss"):
                 out.append(
                     {
@@ -198,6 +199,7 @@ def match_cases(doc: Document) -> list[Case]:
                         "check": check,
                         "direction": "forward",
                         "line": rule.line,
+                        "row": row,
                         "source": rule.source,
                         "target": rule.target,
                         "skip": _flow_skip(flow),

@@ -1,14 +1,18 @@
 """Render a document's model into a pytest module (Jinja2, StrictUndefined).
 
-No spec text ever becomes code: the module name is derived and sanitised, and the model
-and its cases are rendered as Python literals (``pprint.pformat`` of plain data, whose
-``repr`` of strings escapes quotes, backslashes and newlines). The output is
-deterministic: the same model gives the same bytes.
+No spec text ever becomes code: the module name is derived and sanitised, and the model and
+its cases are rendered as JSON text inside Python string literals (``json.dumps``, then ``repr``
+of each line, which escapes quotes, backslashes, line breaks and control characters), read back
+by :mod:`talkqa.runtime.suite` at import. Each fact is carried once: the model holds the rows, and
+a case names its flow and row by index (:func:`case_rows`). JSON in a string is what makes
+collection cheap: pytest parses, rewrites and compiles every test module on each run (no bytecode
+cache under ``PYTHONDONTWRITEBYTECODE``), and a string is one node however large the document.
+The output is deterministic: the same model gives the same bytes.
 """
 
 from __future__ import annotations
 
-import pprint
+import json
 import re
 from functools import cache
 from pathlib import PurePath
@@ -20,7 +24,7 @@ from generator.cases import all_cases
 from generator.model import Document
 
 #: Bumped when the rendered output changes shape, so `generate --check` knows old modules are stale.
-GENERATOR_VERSION = "2"
+GENERATOR_VERSION = "3"
 
 
 def module_name(document_path: str) -> str:
@@ -29,8 +33,59 @@ def module_name(document_path: str) -> str:
     return f"test_{stem}.py"
 
 
-def _py(value: Any) -> str:
-    return pprint.pformat(value, width=110, sort_dicts=False)
+#: Width under which a JSON value of the model stays on one line.
+WIDTH = 100
+
+
+def _json(value: Any) -> str:
+    """``value`` as JSON text in a Python string literal, one JSON line per source line (adjacent
+    literals join; the parser sees one constant however large the document: collection stays cheap)."""
+    return _lines(_json_lines(value, "", ""))
+
+
+def _nested(value: Any) -> bool:
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    return any(isinstance(item, dict | list) and item for item in items)
+
+
+def _json_lines(value: Any, indent: str, end: str) -> list[str]:
+    """JSON text of ``value`` as lines: a value that fits in :data:`WIDTH`, or holds no container
+    (a row of the model), on one line; else one line per key or item."""
+    flat = json.dumps(value, ensure_ascii=False)
+    if len(indent) + len(flat) + len(end) <= WIDTH or not _nested(value):
+        return [indent + flat + end]
+    inner = indent + " "
+    if isinstance(value, dict):
+        lines = [indent + "{"]
+        for i, (key, item) in enumerate(value.items()):
+            comma = "," if i < len(value) - 1 else ""
+            head = f"{inner}{json.dumps(key, ensure_ascii=False)}: "
+            body = _json_lines(item, inner, comma)
+            lines += [head + body[0][len(inner):], *body[1:]]
+        return [*lines, indent + "}" + end]
+    lines = [indent + "["]
+    for i, item in enumerate(value):
+        lines += _json_lines(item, inner, "," if i < len(value) - 1 else "")
+    return [*lines, indent + "]" + end]
+
+
+def _rows(rows: dict[str, list[tuple[Any, ...]]]) -> str:
+    """``{kind: [case, ...]}`` as JSON text in a Python string literal, one case per line."""
+    pieces = ["{"]
+    kinds = list(rows.items())
+    for k, (kind, group) in enumerate(kinds):
+        pieces.append(f"{json.dumps(kind)}: [")
+        pieces += [json.dumps(list(row), ensure_ascii=False) + ("," if i < len(group) - 1 else "")
+                   for i, row in enumerate(group)]
+        pieces.append("]" + ("," if k < len(kinds) - 1 else ""))
+    pieces.append("}")
+    return _lines(pieces)
+
+
+def _lines(pieces: list[str]) -> str:
+    """Adjacent string literals (``repr``: quotes, backslashes, line breaks and control characters
+    escaped), one per line, in parentheses."""
+    return "(\n" + "\n".join(f"    {piece!r}" for piece in pieces) + "\n)"
 
 
 @cache
@@ -43,7 +98,8 @@ def _environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["py"] = _py
+    env.filters["json"] = _json
+    env.filters["rows"] = _rows
     return env
 
 
@@ -63,6 +119,22 @@ def document_data(doc: Document) -> dict[str, Any]:
     return data
 
 
+def case_rows(cases: dict[str, list[dict[str, Any]]]) -> dict[str, list[tuple[Any, ...]]]:
+    """The cases as the module carries them: each names its flow and row by index into ``DOCUMENT``
+    and adds only what is its own (direction or check, id, skip reason, whether its row governs the
+    reverse direction); :func:`talkqa.runtime.suite.cases` builds the full case back at import."""
+
+    def row(c: dict[str, Any]) -> tuple[Any, ...]:
+        return (c["flow"], c["row"], c["direction"], c["id"], c["skip"], c["governs_reverse"])
+
+    return {
+        "mapping": [row(c) for c in cases["mapping"]],
+        "link": [(c["flow"], c["check"], c["id"], c["skip"]) for c in cases["link"]],
+        "match": [(c["flow"], c["row"], c["check"], c["id"], c["skip"]) for c in cases["match"]],
+        "fuzz": [row(c) for c in cases["fuzz"]],
+    }
+
+
 def render(doc: Document) -> str:
     cases = all_cases(doc)
     for group in cases.values():
@@ -76,6 +148,6 @@ def render(doc: Document) -> str:
             content_hash=doc.content_hash,
             generator_version=GENERATOR_VERSION,
             document=document_data(doc),
-            cases=cases,
+            cases=case_rows(cases),
         )
     )

@@ -34,7 +34,7 @@ class FakeClock:
     """A manual clock: ``sleep`` and ``advance`` move it forward at once; thread-safe."""
 
     def __init__(self, start: float | None = None) -> None:
-        self._now = start if start is not None else datetime(2026, 1, 1, tzinfo=UTC).timestamp()
+        self._now = self._start = start if start is not None else datetime(2026, 1, 1, tzinfo=UTC).timestamp()
         self._lock = threading.Lock()
 
     def now(self) -> float:
@@ -47,6 +47,11 @@ class FakeClock:
     def advance(self, seconds: float) -> None:
         with self._lock:
             self._now += seconds
+
+    def rewind(self) -> None:
+        """Back to the time it started at (a test that starts afresh starts at the same time)."""
+        with self._lock:
+            self._now = self._start
 
 
 class TickingClock(FakeClock):

@@ -247,11 +247,13 @@ def record(paths: tuple[str, ...], out_dir: str, sandbox: bool, keyword: str | N
 
 def _cassettes(modules: list[Path]) -> dict[Path, tuple[int, int]]:
     """Every cassette of ``modules`` with its (mtime, size), to tell what a recording wrote."""
+    from talkqa.runtime.cassettes import SUFFIX
+
     out: dict[Path, tuple[int, int]] = {}
     for module in modules:
         folder = module.parent / "cassettes" / module.stem
         if folder.is_dir():
-            for path in folder.glob("*.yaml"):
+            for path in folder.glob("*" + SUFFIX):
                 st = path.stat()
                 out[path] = (st.st_mtime_ns, st.st_size)
     return out

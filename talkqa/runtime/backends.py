@@ -100,6 +100,8 @@ class SimulatorsBackend(Backend):
 
     def before_test(self) -> None:
         self.systems.reset()
+        if isinstance(self.systems.clock, FakeClock):
+            self.systems.clock.rewind()  # every test starts at the same time: a recording repeats in any order
 
 
 class CassettesBackend(Backend):

@@ -334,8 +334,10 @@ def item_backend(item: pytest.Item) -> str:
 
 def has_recordings(module_path: Path) -> bool:
     """A generated module is replayed when its cassette folder holds at least one cassette."""
+    from talkqa.runtime.cassettes import SUFFIX
+
     folder = module_path.parent / "cassettes" / module_path.stem
-    return folder.is_dir() and any(folder.glob("*.yaml"))
+    return folder.is_dir() and any(folder.glob("*" + SUFFIX))
 
 
 @pytest.hookimpl(trylast=True)
@@ -351,7 +353,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         module = getattr(item, "module", None)
         if module is not None and hasattr(module, "DOCUMENT"):
             documents.setdefault(module.__name__, module.DOCUMENT)
-        path = Path(str(item.fspath))
+        path = item.path
         if chosen == "auto":
             mode = decided.get(str(path))
             if mode is None:
@@ -364,7 +366,8 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         module_name = getattr(module, "__name__", "")
         config.stash.setdefault(SELECTED, {}).setdefault(module_name, set()).add((case["kind"], case["id"]))
         # failures and reports point at the document row, as a QA engineer reads it
-        item.location = (case["document"], case["line"] - 1, item.location[2])  # type: ignore[misc]
+        # (its test name without computing pytest's own location, which costs a lookup of the source)
+        item.location = (case["document"], case["line"] - 1, item.getmodpath())  # type: ignore[attr-defined,misc]
         item.user_properties += [
             ("row", f"{case['source']} -> {case['target']}" if case.get("source") else ""),
             ("check", case.get("check", "") if case["kind"] in ("link", "match") else ""),
@@ -434,9 +437,9 @@ def _sandbox_problems(documents: list[dict[str, Any]]) -> list[str]:
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_recording_configure(config: pytest.Config, vcr: Any) -> None:
-    from talkqa.runtime.cassettes import talkqa_query
+    from talkqa.runtime.cassettes import register
 
-    vcr.register_matcher("talkqa_query", talkqa_query)
+    register(vcr)
 
 
 class Backends:
@@ -566,10 +569,10 @@ def _skip(request: pytest.FixtureRequest, case: dict[str, Any], exc: Exception) 
 
 def cassette_file(item: pytest.Item, name: str | None = None) -> Path:
     """Where pytest-recording keeps the cassette of ``item`` (or of the test named ``name`` beside it)."""
-    from pytest_recording.plugin import get_default_cassette_name
+    from talkqa.runtime.cassettes import cassette_name
 
     module = Path(str(item.fspath))
-    return module.parent / "cassettes" / module.stem / f"{get_default_cassette_name(None, name or item.name)}.yaml"
+    return module.parent / "cassettes" / module.stem / cassette_name(name or item.name)
 
 
 def recording_missing(request: pytest.FixtureRequest, case: dict[str, Any]) -> bool:
@@ -606,14 +609,19 @@ def orphaned_cassettes(items: list[pytest.Item]) -> list[Path]:
     seen_modules: set[str] = set()
     for item in items:
         module = getattr(item, "module", None)
-        if _case(item) is None or module is None or module.__name__ in seen_modules:
+        if module is None or module.__name__ in seen_modules or _case(item) is None:
             continue
         seen_modules.add(module.__name__)
+        folder = cassette_file(item).parent
+        if not folder.is_dir():  # no recording: nothing can be orphaned (and collection stays cheap)
+            continue
         for kind, cases in getattr(module, "CASES", {}).items():
             for case in cases:
                 expected.add(cassette_file(item, f"test_{kind}[{case['id']}]"))
-        folders.add(cassette_file(item).parent)
-    return sorted(p for folder in folders if folder.is_dir() for p in folder.glob("*.yaml") if p not in expected)
+        folders.add(folder)
+    from talkqa.runtime.cassettes import SUFFIX
+
+    return sorted(p for folder in folders if folder.is_dir() for p in folder.glob("*" + SUFFIX) if p not in expected)
 
 
 def _cassette(request: pytest.FixtureRequest) -> Any:

@@ -13,12 +13,11 @@ from typing import Any
 import httpx
 import pytest
 import vcr
-import yaml
 
 import talkqa.connectors.auth as auth_module
 from talkqa.connectors.registry import Connections, connector_for
 from talkqa.connectors.secret import KNOWN_SECRETS
-from talkqa.runtime.cassettes import talkqa_query, vcr_settings
+from talkqa.runtime.cassettes import JsonCassettes, register, vcr_settings
 
 from .conftest import Sims, endpoints_for
 
@@ -71,15 +70,14 @@ def test_a_token_the_auth_saw_is_scrubbed_from_a_recording_wherever_it_is(fresh:
         body = {"Description": f"created with {token}", "Items": [{"Ref": refresh}], "token_type": "bearer"}
         return httpx.Response(200, content=json.dumps(body).encode("utf-16"), headers={"x-echo": token})
 
-    recorder = vcr.VCR()
-    recorder.register_matcher("talkqa_query", talkqa_query)
-    path = tmp_path / "echo.yaml"
+    recorder = register(vcr.VCR())
+    path = tmp_path / "echo.json"
     with (
         recorder.use_cassette(str(path), record_mode="all", **vcr_settings(recording=True)),
         httpx.Client(transport=httpx.MockTransport(answer)) as client,
     ):
         client.get(f"http://api.test/echo?ref={refresh}")
-    data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data: dict[str, Any] = JsonCassettes.deserialize(path.read_text(encoding="utf-8"))
     interaction = data["interactions"][0]
     body = interaction["response"]["body"]["string"]
     text = body.decode("utf-16")

@@ -18,13 +18,12 @@ from urllib.parse import parse_qsl, quote, urlsplit
 import httpx
 import pytest
 import vcr
-import yaml
 
-from talkqa.runtime.cassettes import talkqa_query, vcr_settings
+from talkqa.runtime.cassettes import register, vcr_settings
 from tests.generate.helpers import REPO
 
 SEED = REPO / "generated_tests"
-COMMITTED = sorted((SEED / "cassettes").rglob("*.yaml"))
+COMMITTED = sorted((SEED / "cassettes").rglob("*.json"))
 #: Names that carry secrets (written here, independently of talkqa.runtime.scrub).
 SECRET_NAME = re.compile(
     r"token|secret|passw|api.?key|subscription.?key|client.?key|application.?key|^key$|^code$", re.IGNORECASE
@@ -53,7 +52,7 @@ def forms(secret: str) -> set[str]:
 
 def assert_no_secret(cassette: Path, secrets: dict[str, str]) -> None:
     raw = cassette.read_text(encoding="utf-8")
-    loaded = "\n".join(strings(yaml.safe_load(raw)))  # folded YAML lines joined back
+    loaded = "\n".join(strings(json.loads(raw)))  # JSON-escaped strings read back
     for name, secret in secrets.items():
         for form in forms(secret):
             assert form not in raw and form not in loaded, f"{cassette.name}: the {name} leaked ({form[:6]}...)"
@@ -84,7 +83,7 @@ def test_recording_a_generated_test_keeps_no_secret(tmp_path: Path) -> None:
     )  # fmt: skip
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "3 passed" in proc.stdout, proc.stdout[-2000:]
-    cassettes = sorted((suite / "cassettes").rglob("*.yaml"))
+    cassettes = sorted((suite / "cassettes").rglob("*.json"))
     assert len(cassettes) == 3
     known = json.loads(probe.read_text(encoding="utf-8"))
     public = (".client_id", ".redirect_uri")  # identifiers, not secrets
@@ -98,7 +97,7 @@ def test_recording_a_generated_test_keeps_no_secret(tmp_path: Path) -> None:
     paths = set()
     for cassette in cassettes:
         assert_no_secret(cassette, secrets)
-        paths |= {urlsplit(i["request"]["uri"]).path for i in yaml.safe_load(cassette.read_text())["interactions"]}
+        paths |= {urlsplit(i["request"]["uri"]).path for i in json.loads(cassette.read_text())["interactions"]}
     assert {"/OAuth/Token", "/api/oauth2/token"} <= paths, "both token endpoints were recorded (and scrubbed)"
 
 
@@ -124,8 +123,7 @@ def _answer(request: httpx.Request) -> httpx.Response:
 
 def _record_every_kind(path: Path) -> None:
     s = SECRETS
-    recorder = vcr.VCR()
-    recorder.register_matcher("talkqa_query", talkqa_query)
+    recorder = register(vcr.VCR())
     with (
         recorder.use_cassette(str(path), record_mode="all", **vcr_settings(recording=True)),
         httpx.Client(transport=httpx.MockTransport(_answer)) as client,
@@ -149,10 +147,10 @@ def _record_every_kind(path: Path) -> None:
 
 
 def test_every_kind_of_secret_is_scrubbed_when_recording(tmp_path: Path) -> None:
-    cassette = tmp_path / "every.yaml"
+    cassette = tmp_path / "every.json"
     _record_every_kind(cassette)
     assert_no_secret(cassette, SECRETS)
-    data = yaml.safe_load(cassette.read_text(encoding="utf-8"))
+    data = json.loads(cassette.read_text(encoding="utf-8"))
     assert len(data["interactions"]) == 3
     text = "\n".join(strings(data))
     assert "visible" in text and "page=2" in text, "scrubbing removed more than secrets"
@@ -160,10 +158,9 @@ def test_every_kind_of_secret_is_scrubbed_when_recording(tmp_path: Path) -> None
 
 def test_a_scrubbed_cassette_replays(tmp_path: Path) -> None:
     """Scrubbing keeps what matching needs: the same requests replay from the scrubbed cassette."""
-    cassette = tmp_path / "every.yaml"
+    cassette = tmp_path / "every.json"
     _record_every_kind(cassette)
-    player = vcr.VCR()
-    player.register_matcher("talkqa_query", talkqa_query)
+    player = register(vcr.VCR())
     with player.use_cassette(str(cassette), record_mode="none", **vcr_settings(recording=False)) as played:
         with httpx.Client(transport=httpx.MockTransport(lambda r: httpx.Response(599))) as client:
             token = client.post("http://auth.test/token", data={"refresh_token": "other"})
@@ -175,9 +172,8 @@ def test_a_secret_named_key_holding_an_object_or_list_is_scrubbed(tmp_path: Path
     def answer(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, json={"token": {"value": SECRETS["s1"]}, "api_key": [SECRETS["s2"]]})
 
-    recorder = vcr.VCR()
-    recorder.register_matcher("talkqa_query", talkqa_query)
-    cassette = tmp_path / "nested.yaml"
+    recorder = register(vcr.VCR())
+    cassette = tmp_path / "nested.json"
     with (
         recorder.use_cassette(str(cassette), record_mode="all", **vcr_settings(recording=True)),
         httpx.Client(transport=httpx.MockTransport(answer)) as client,
@@ -254,6 +250,6 @@ def test_the_gate_catches_what_it_is_for() -> None:
 @pytest.mark.skipif(not COMMITTED, reason="no committed cassettes under generated_tests/cassettes/")
 @pytest.mark.parametrize("cassette", COMMITTED, ids=[p.stem for p in COMMITTED])
 def test_no_committed_cassette_holds_a_secret(cassette: Path) -> None:
-    data = yaml.safe_load(cassette.read_text(encoding="utf-8"))
+    data = json.loads(cassette.read_text(encoding="utf-8"))
     problems = [f"#{i}: {p}" for i, inter in enumerate(data["interactions"]) for p in secret_looking(inter)]
     assert not problems, f"{cassette.relative_to(REPO)}:\n  " + "\n  ".join(problems)

@@ -7,30 +7,21 @@ the timings of each step are printed (``-s``) and docs/generated-suite.md record
 
 from __future__ import annotations
 
-import ast
 import re
 import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.generate.helpers import assert_every_row_has_cases, run_generate_process
+from tests.generate.helpers import assert_every_row_has_cases, module_namespace, run_generate_process
 from tests.spec.conftest import CORPUS_ENV, corpus_dir
 from tests.spec.test_corpus import data_rows
 
 pytestmark = [pytest.mark.corpus, pytest.mark.slow]
 
 
-def literals(source: str) -> dict[str, Any]:
-    """DOCUMENT and CASES of a generated module, read as literals (nothing is executed)."""
-    out = {}
-    for node in ast.parse(source).body:
-        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
-            out[node.targets[0].id] = ast.literal_eval(node.value)
-    return out
 
 
 def test_the_whole_corpus_generates_compiles_and_collects(request: pytest.FixtureRequest, tmp_path: Path) -> None:
@@ -53,7 +44,7 @@ def test_the_whole_corpus_generates_compiles_and_collects(request: pytest.Fixtur
     for module in modules:
         source = module.read_text(encoding="utf-8")
         compile(source, str(module), "exec")
-        data = literals(source)
+        data = module_namespace(source, module.stem)  # what collection imports (pytest and talkqa only)
         document, cases = data["DOCUMENT"], data["CASES"]
         raw = by_path[Path(document["path"]).as_posix()].read_text(encoding="utf-8")
         rows = sorted((r["line"], r["source"]) for f in document["flows"] for r in [*f["match"], *f["mappings"]])

@@ -38,7 +38,7 @@ TEXT = st.lists(st.one_of(st.sampled_from(NASTY), st.text(ANY_CHAR, max_size=12)
 NONEMPTY = st.one_of(st.sampled_from(NASTY), TEXT.filter(bool))
 
 #: The module's top level, exactly: nothing else may appear, whatever the spec says.
-HEAD = ["Import", "ImportFrom", "Assign:DOCUMENT", "Assign:CASES"]
+HEAD = ["Import", "ImportFrom", "Assign:DOCUMENT", "Assign:CASES", "Assign:pytestmark"]
 
 
 def expected_shape(cases: dict[str, list[Any]]) -> list[str]:

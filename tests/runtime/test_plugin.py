@@ -15,7 +15,7 @@ from talkqa.runtime.results import load
 ROOT = Path(__file__).resolve().parents[2]
 SUITE = ROOT / "generated_tests"
 MODULE = "test_powerofficego_exact"
-CITY_FORWARD = "test_mapping[Contactperson.city--Contacts.City[forward]].yaml"
+CITY_FORWARD = "test_mapping[Contactperson.city--Contacts.City[forward]].json"
 
 
 @pytest.fixture
@@ -44,10 +44,10 @@ def test_a_row_without_cassette_is_pending_and_fails_only_with_strict(suite: Pat
 
 def test_a_cassette_whose_row_is_gone_is_listed_as_orphaned(suite: Path) -> None:
     folder = suite / "cassettes" / MODULE
-    shutil.copy(folder / CITY_FORWARD, folder / "test_mapping[Gone.row--Contacts.Nothing[forward]].yaml")
+    shutil.copy(folder / CITY_FORWARD, folder / "test_mapping[Gone.row--Contacts.Nothing[forward]].json")
     done = run(suite, "-m", "mapping", "-k", "city")
     assert "orphaned cassettes (their rows are gone from the documents): 1" in done.stdout
-    assert "test_mapping[Gone.row--Contacts.Nothing[forward]].yaml" in done.stdout
+    assert "test_mapping[Gone.row--Contacts.Nothing[forward]].json" in done.stdout
 
 
 def test_replay_fails_when_the_sync_skips_a_recorded_write(suite: Path, tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ the configuration (``TALKQA_EXACT_*``), replay settings and wire date forms. Ent
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import secrets
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -33,6 +34,11 @@ def tenant_env(key: SystemKey, env: Mapping[str, str], base: str) -> dict[str, s
         return dict(env)
     prefix = f"{base}{key.tenant.upper()}_"
     return {base + k[len(prefix):]: v for k, v in env.items() if k.startswith(prefix)}
+
+
+def division_of(tenant: str) -> int:
+    """A simulated tenant's division: fixed per tenant (as a real account's is), so recordings repeat."""
+    return 100000 + int.from_bytes(hashlib.sha256(f"division:{tenant}".encode()).digest()[:8]) % 900000
 
 
 class _Session(SystemSession):
@@ -66,7 +72,7 @@ class _Handle(SimulatorHandle):
 
         if tenant not in self._sims:
             keys = ExactKeys(f"sim-{secrets.token_hex(8)}", f"sim-secret-{secrets.token_hex(12)}", REDIRECT_URI,
-                             100000 + secrets.randbelow(900000))
+                             division_of(tenant))
             sim = ExactSimulator(keys, settings=ExactSettings(rate_limits=self.rate_limits), clock=self.clock)
             sim.start()
             if self.in_process:
