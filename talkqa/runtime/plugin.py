@@ -414,8 +414,12 @@ def _documents_in(args: list[str]) -> list[dict[str, Any]]:
             continue
         for node in tree.body:
             if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "DOCUMENT" for t in node.targets):
-                with contextlib.suppress(ValueError):
-                    out.append(ast.literal_eval(node.value))
+                value = node.value
+                if isinstance(value, ast.Call) and value.args:  # generator 3: DOCUMENT = document("<json>")
+                    value = value.args[0]
+                with contextlib.suppress(ValueError, TypeError):
+                    found = ast.literal_eval(value)
+                    out.append(json.loads(found) if isinstance(found, str) else found)
                 break
     return out
 
