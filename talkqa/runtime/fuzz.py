@@ -154,7 +154,7 @@ def run_fuzz(request: pytest.FixtureRequest, backend: Any, document: Document, c
     condition = probe.flow_predicate(flow)
     if condition is not None and condition.never:  # switched off: nothing to fuzz, only "nothing arrives"
         probe.close()
-        bench = backend.bench(document, tmp_path / "switched-off")
+        bench = backend.bench(document, tmp_path / "switched-off", flow=case["flow"])
         try:
             _switched_off(bench, case, flow, src=bench.pair(flow)[0], tgt=bench.pair(flow)[1])
         finally:
@@ -173,7 +173,7 @@ def run_fuzz(request: pytest.FixtureRequest, backend: Any, document: Document, c
     counter = iter(range(10**9))
 
     def bench_for_example() -> Bench:
-        return backend.bench(document, tmp_path / f"example-{next(counter)}")
+        return backend.bench(document, tmp_path / f"example-{next(counter)}", flow=case["flow"])
 
     if recording or (cassette is None and not backend.live):
         value = placeholder(domain, case["line"])

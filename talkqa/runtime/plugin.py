@@ -274,7 +274,7 @@ def talkqa_check(
     def run(document: dict[str, Any], case: dict[str, Any]) -> None:
         missing = recording_missing(request, case)
         try:
-            bench = talkqa_backend.bench(document_from_json(document), tmp_path)
+            bench = talkqa_backend.bench(document_from_json(document), tmp_path, flow=case.get("flow"))
             benches.append(bench)
             CHECKS[case["kind"]](bench, case)
             check_all_played(request)
