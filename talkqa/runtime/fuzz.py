@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, Phase, example, given, settings
 from generator.model import Document, Policy
 from talkqa.connectors.codecs import get_path, set_path
 from talkqa.runtime.bench import Bench
-from talkqa.runtime.cassettes import unplayed
+from talkqa.runtime.cassettes import fast_replay, unplayed
 from talkqa.runtime.checks import (
     ChecklistFailure,
     Unsupported,
@@ -193,6 +193,7 @@ def run_fuzz(request: pytest.FixtureRequest, backend: Any, document: Document, c
             return substitute(original(req), state["table"])
 
         cassette.play_response = play
+        fast_replay(cassette)
 
     values = strategy(domain)
     current = None
