@@ -47,6 +47,22 @@ class Binding:
         self.sessions.clear()
 
 
+class _AdminTransport(httpx.BaseTransport):
+    """Sends a request to the in-process simulator of its URL if there is one, else over HTTP."""
+
+    def __init__(self) -> None:
+        self._http = httpx.HTTPTransport(verify=shared_ssl_context(), trust_env=False)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        from talkqa.simulators.inprocess import transport_for
+
+        local = transport_for(str(request.url))
+        return (local or self._http).handle_request(request)
+
+    def close(self) -> None:
+        self._http.close()
+
+
 class Systems:
     """Plugins, simulators and configs for the documents of one run."""
 
@@ -125,8 +141,12 @@ class Systems:
 
     @property
     def admin(self) -> httpx.Client:
+        """The client of set-up requests (:meth:`SystemPlugin.prepare`): a simulator answering in process
+        answers them in process too (the same request to the same app, without a socket and a server
+        thread); anything else, a recording or a replay included, goes through httpx's own transport."""
         if self._admin is None:
-            self._admin = httpx.Client(timeout=30, verify=shared_ssl_context(), trust_env=False)
+            self._admin = httpx.Client(timeout=30, verify=shared_ssl_context(), trust_env=False,
+                                       transport=_AdminTransport())
         return self._admin
 
     # -- configs ------------------------------------------------------------------------------------
