@@ -52,6 +52,12 @@ def shared_ssl_context() -> ssl.SSLContext:
     return ssl.create_default_context()
 
 
+@functools.lru_cache(maxsize=4096)
+def _path_of(url: str) -> str:
+    """The path of ``url`` as httpx reads it (for messages; a client asks the same URLs again and again)."""
+    return httpx.URL(url).path
+
+
 class Auth(Protocol):
     """What :class:`SystemClient` needs from a token provider."""
 
@@ -214,7 +220,7 @@ class SystemClient:
         method = method.upper()
         if idempotent is None:
             idempotent = method in IDEMPOTENT_METHODS
-        where = f"{self.system}: {method} {httpx.URL(url).path}"
+        where = f"{self.system}: {method} {_path_of(url)}"
         content = None
         req_headers = dict(headers or {})
         if json_body is not None:

@@ -44,6 +44,7 @@ class Backend:
         self.systems = Systems(documents, mode=self.mode, clock=self.clock_for_run(), in_process=in_process)
         self._domain_cache: dict[str, dict[Any, Any]] = {}  # per document: value domains (fields never change)
         self._scopes: dict[tuple[str, str, int], frozenset[int]] = {}
+        self._predicates: dict[tuple[str, str], tuple[dict[str, Any], dict[str, Any]]] = {}
 
     def clock_for_run(self) -> Any:
         return FakeClock()
@@ -91,10 +92,19 @@ class Backend:
                                                       lambda f: self.systems.resources(document, f))
         return found
 
+    def predicates(self, document: Document) -> dict[str, Any]:
+        """``predicates.registry(document)``, worked out once per document and run (it reads the profile
+        folders; they do not change during a run), again whenever a predicate is registered or removed."""
+        registered = predicates.registry()
+        key = (document.path, document.content_hash)
+        cached = self._predicates.get(key)
+        if cached is None or cached[0] != registered:
+            cached = self._predicates[key] = (registered, predicates.registry(document))
+        return dict(cached[1])
+
     def _sut_factory(self, binding: Binding, flows: frozenset[int] | None = None) -> Callable[..., Sut]:
         if self.sut == "reference":
-            return lambda doc, resolve, state: ReferenceSut(doc, resolve, state, predicates.registry(doc),
-                                                            flows=flows)
+            return lambda doc, resolve, state: ReferenceSut(doc, resolve, state, self.predicates(doc), flows=flows)
         if self.sut.startswith("command:"):
             command = self.sut[len("command:") :]
 

@@ -171,6 +171,9 @@ class SyncState:
         self._lock = threading.RLock()
         self._depth = 0
         self._watermarks: dict[tuple[str, str], str | None] = {}  # read-through; this process is the only writer
+        # a new in-memory state has no watermark but those this object writes: the cache is complete
+        # (until a rollback clears it)
+        self._complete = memory and not read_only
 
     def close(self) -> None:
         """Close the database, then let go of the state file's lock."""
@@ -206,6 +209,7 @@ class SyncState:
             except BaseException:
                 self._db.execute("ROLLBACK")
                 self._watermarks.clear()  # what the cache took from this transaction is undone too
+                self._complete = False
                 raise
             else:
                 self._db.execute("COMMIT")
@@ -250,6 +254,8 @@ class SyncState:
 
     def watermark(self, flow: str, side: str) -> str | None:
         key = (flow, side)
+        if self._complete:
+            return self._watermarks.get(key)
         if key in self._watermarks and not self.read_only:
             return self._watermarks[key]
         row = self._one("SELECT value FROM watermarks WHERE flow=? AND side=?", flow, side)
