@@ -58,6 +58,15 @@ def _path_of(url: str) -> str:
     return httpx.URL(url).path
 
 
+class _Cookies(httpx.Cookies):
+    """httpx's cookie store, except that a response setting no cookie is not read (the standard library's
+    jar would find nothing to store in it): reading every response cost a tenth of a replayed request."""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        if "set-cookie" in response.headers or "set-cookie2" in response.headers:
+            super().extract_cookies(response)
+
+
 class Auth(Protocol):
     """What :class:`SystemClient` needs from a token provider."""
 
@@ -189,6 +198,8 @@ class SystemClient:
             trust_env=False,  # no proxies from the environment: tests talk to 127.0.0.1 only
             follow_redirects=False,
         )
+        if isinstance(getattr(self._client, "_cookies", None), httpx.Cookies):
+            self._client._cookies = _Cookies()
 
     def __repr__(self) -> str:
         return f"SystemClient({self.system!r}, requests={self.stats.requests})"
