@@ -86,7 +86,7 @@ class Backend:
         if flow is None or self.sut != "reference" or not 0 <= flow < len(document.flows):
             return None  # an external sync is never restricted
         key = (document.path, document.content_hash, flow)
-        found = self._scopes.get(key)
+        found = self._scopes.get(key) if document.content_hash else None  # no hash: not known to be the same
         if found is None:
             found = self._scopes[key] = related_flows(document, flow,
                                                       lambda f: self.systems.resources(document, f))
@@ -97,7 +97,7 @@ class Backend:
         folders; they do not change during a run), again whenever a predicate is registered or removed."""
         registered = predicates.registry()
         key = (document.path, document.content_hash)
-        cached = self._predicates.get(key)
+        cached = self._predicates.get(key) if document.content_hash else None
         if cached is None or cached[0] != registered:
             cached = self._predicates[key] = (registered, predicates.registry(document))
         return dict(cached[1])
