@@ -11,10 +11,12 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
-from starlette.requests import Request
+
+if TYPE_CHECKING:  # a replay run imports this module but never starts a simulator: no Starlette then
+    from starlette.requests import Request
 
 
 class InProcessTransport(httpx.MockTransport):
@@ -66,6 +68,8 @@ class InProcessTransport(httpx.MockTransport):
                 chunks.append(message.get("body", b""))
 
         if self.endpoint is not None:
+            from starlette.requests import Request
+
             response = await self.endpoint(Request(scope, receive))
             await response(scope, receive, send)
         else:
