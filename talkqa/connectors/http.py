@@ -52,6 +52,21 @@ def shared_ssl_context() -> ssl.SSLContext:
     return ssl.create_default_context()
 
 
+@functools.lru_cache(maxsize=4096)
+def _path_of(url: str) -> str:
+    """The path of ``url`` as httpx reads it (for messages; a client asks the same URLs again and again)."""
+    return httpx.URL(url).path
+
+
+class _Cookies(httpx.Cookies):
+    """httpx's cookie store, except that a response setting no cookie is not read (the standard library's
+    jar would find nothing to store in it): reading every response cost a tenth of a replayed request."""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        if "set-cookie" in response.headers or "set-cookie2" in response.headers:
+            super().extract_cookies(response)
+
+
 class Auth(Protocol):
     """What :class:`SystemClient` needs from a token provider."""
 
@@ -183,6 +198,8 @@ class SystemClient:
             trust_env=False,  # no proxies from the environment: tests talk to 127.0.0.1 only
             follow_redirects=False,
         )
+        if isinstance(getattr(self._client, "_cookies", None), httpx.Cookies):
+            self._client._cookies = _Cookies()
 
     def __repr__(self) -> str:
         return f"SystemClient({self.system!r}, requests={self.stats.requests})"
@@ -214,7 +231,7 @@ class SystemClient:
         method = method.upper()
         if idempotent is None:
             idempotent = method in IDEMPOTENT_METHODS
-        where = f"{self.system}: {method} {httpx.URL(url).path}"
+        where = f"{self.system}: {method} {_path_of(url)}"
         content = None
         req_headers = dict(headers or {})
         if json_body is not None:

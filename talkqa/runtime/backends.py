@@ -25,6 +25,7 @@ from talkqa.clock import FakeClock, SystemClock, TickingClock
 from talkqa.runtime.bench import Bench
 from talkqa.runtime.sut import CommandSut, ReferenceSut, Sut
 from talkqa.sync import predicates
+from talkqa.sync.engine import related_flows
 from talkqa.systems.run import Binding, Systems
 
 
@@ -46,6 +47,8 @@ class Backend:
         self.systems = Systems(documents, mode=self.mode, clock=self.clock_for_run(), in_process=in_process,
                                rate_limits=sut == "reference" or self.mode != "simulators")
         self._domain_cache: dict[str, dict[Any, Any]] = {}  # per document: value domains (fields never change)
+        self._scopes: dict[tuple[str, str, int], frozenset[int]] = {}
+        self._predicates: dict[tuple[str, str], tuple[dict[str, Any], dict[str, Any]]] = {}
 
     def clock_for_run(self) -> Any:
         return FakeClock()
@@ -56,17 +59,20 @@ class Backend:
     def close(self) -> None:
         self.systems.close()
 
-    def bench(self, document: Document, state_dir: Path, *, prepare: bool = True) -> Bench:
+    def bench(self, document: Document, state_dir: Path, *, prepare: bool = True, flow: int | None = None) -> Bench:
         """A bench for one test (or example). ``prepare=False`` only resolves connectors: no reset,
-        no set-up requests (for looking at field specs before a test runs)."""
+        no set-up requests (for looking at field specs before a test runs). ``flow``: the flow the test
+        checks; the reference sync then runs only the flows that share records with it
+        (:meth:`scope`); an external sync always runs whole."""
         if prepare:
             self.before_test()
         binding = self.systems.bind(document, prepare=prepare and self.arranges)
+        scope = self.scope(document, flow)
         if prepare and self.arranges:
-            self.systems.prepare_document(document, binding)
+            self.systems.prepare_document(document, binding, scope)
         return Bench(
             document, binding.resolve, state_dir, live=self.live,
-            make_sut=self._sut_factory(binding), on_close=binding.close,
+            make_sut=self._sut_factory(binding, scope), on_close=binding.close,
             wire_forms=self.wire_forms, _domains=self._domain_cache.setdefault(document.path, {}),
         )
 
@@ -77,9 +83,32 @@ class Backend:
         plugin = self.systems.plugin_for(key, connector.entity)
         return plugin.wire_forms(connector, path, value)
 
-    def _sut_factory(self, binding: Binding) -> Callable[..., Sut]:
+    def scope(self, document: Document, flow: int | None) -> frozenset[int] | None:
+        """The flows a check of ``flow`` can observe (:func:`related_flows`): the rest read and write no
+        record it arranges, reads or any of these flows touch, so skipping them cannot hide a failure of
+        this check (their own checks run them). None (every flow) when no flow is given."""
+        if flow is None or self.sut != "reference" or not 0 <= flow < len(document.flows):
+            return None  # an external sync is never restricted
+        key = (document.path, document.content_hash, flow)
+        found = self._scopes.get(key) if document.content_hash else None  # no hash: not known to be the same
+        if found is None:
+            found = self._scopes[key] = related_flows(document, flow,
+                                                      lambda f: self.systems.resources(document, f))
+        return found
+
+    def predicates(self, document: Document) -> dict[str, Any]:
+        """``predicates.registry(document)``, worked out once per document and run (it reads the profile
+        folders; they do not change during a run), again whenever a predicate is registered or removed."""
+        registered = predicates.registry()
+        key = (document.path, document.content_hash)
+        cached = self._predicates.get(key) if document.content_hash else None
+        if cached is None or cached[0] != registered:
+            cached = self._predicates[key] = (registered, predicates.registry(document))
+        return dict(cached[1])
+
+    def _sut_factory(self, binding: Binding, flows: frozenset[int] | None = None) -> Callable[..., Sut]:
         if self.sut == "reference":
-            return lambda doc, resolve, state: ReferenceSut(doc, resolve, state, predicates.registry(doc))
+            return lambda doc, resolve, state: ReferenceSut(doc, resolve, state, self.predicates(doc), flows=flows)
         if self.sut.startswith("command:"):
             command = self.sut[len("command:") :]
 
@@ -109,10 +138,10 @@ class CassettesBackend(Backend):
     live = False
     mode = "replay"
 
-    def _sut_factory(self, binding: Binding) -> Callable[..., Sut]:
+    def _sut_factory(self, binding: Binding, flows: frozenset[int] | None = None) -> Callable[..., Sut]:
         if self.sut != "reference":
             raise ValueError("an external --talkqa-sut runs live only: add --talkqa-backend=simulators or sandbox")
-        return super()._sut_factory(binding)
+        return super()._sut_factory(binding, flows)
 
 
 class SandboxBackend(Backend):

@@ -28,7 +28,7 @@ from generator.model import Document, Policy
 from talkqa.connectors.base import ConnectorError
 from talkqa.connectors.codecs import get_path, set_path
 from talkqa.runtime.bench import Bench
-from talkqa.runtime.cassettes import unplayed
+from talkqa.runtime.cassettes import fast_replay, unplayed
 from talkqa.runtime.checks import (
     ChecklistFailure,
     Unsupported,
@@ -91,15 +91,44 @@ def _replace(value: Any, table: dict[str, Any]) -> Any:
     return value
 
 
+_NOT_JSON = object()
+#: recorded responses, parsed once: id -> (the response, its JSON or _NOT_JSON, its text, {keys: holds one})
+_PARSED: dict[int, tuple[dict[str, Any], Any, str, dict[frozenset[str], bool]]] = {}
+
+
+def _holds_any(value: Any, keys: frozenset[str]) -> bool:
+    if isinstance(value, str):
+        return value in keys
+    if isinstance(value, dict):
+        return any(_holds_any(v, keys) for v in value.values())
+    if isinstance(value, list):
+        return any(_holds_any(v, keys) for v in value)
+    return False
+
+
 def substitute(response: dict[str, Any], table: dict[str, Any]) -> dict[str, Any]:
-    """A copy of a recorded response with every JSON string in ``table`` replaced."""
+    """A copy of a recorded response with every JSON string in ``table`` replaced (the response itself
+    when it holds none of them). A recorded response is parsed once, however often it is played."""
     body = response.get("body", {}).get("string")
     if not body:
         return response
-    text = body.decode("utf-8") if isinstance(body, bytes) else body
-    try:
-        data = json.loads(text)
-    except ValueError:
+    cached = _PARSED.get(id(response))
+    if cached is None or cached[0] is not response:
+        text = body.decode("utf-8") if isinstance(body, bytes) else body
+        try:
+            data = json.loads(text)
+        except ValueError:
+            data = _NOT_JSON
+        if len(_PARSED) > 4096:
+            _PARSED.clear()
+        cached = _PARSED[id(response)] = (response, data, text, {})
+    _response, data, text, holds = cached
+    if data is _NOT_JSON:
+        return response
+    keys = frozenset(table)
+    if keys not in holds:
+        holds[keys] = _holds_any(data, keys)
+    if not holds[keys]:
         return response
     new = json.dumps(_replace(data, table), ensure_ascii=False)
     if new == text:
@@ -178,7 +207,7 @@ def run_fuzz(request: pytest.FixtureRequest, backend: Any, document: Document, c
     condition = probe.flow_predicate(flow)
     if condition is not None and condition.never:  # switched off: nothing to fuzz, only "nothing arrives"
         probe.close()
-        bench = backend.bench(document, tmp_path / "switched-off")
+        bench = backend.bench(document, tmp_path / "switched-off", flow=case["flow"])
         try:
             _switched_off(bench, case, flow, src=bench.pair(flow)[0], tgt=bench.pair(flow)[1])
         finally:
@@ -197,7 +226,7 @@ def run_fuzz(request: pytest.FixtureRequest, backend: Any, document: Document, c
     counter = iter(range(10**9))
 
     def bench_for_example() -> Bench:
-        return backend.bench(document, tmp_path / f"example-{next(counter)}")
+        return backend.bench(document, tmp_path / f"example-{next(counter)}", flow=case["flow"])
 
     if recording or (cassette is None and not backend.live):
         value = placeholder(domain, case["line"])
@@ -217,6 +246,7 @@ def run_fuzz(request: pytest.FixtureRequest, backend: Any, document: Document, c
             return substitute(original(req), state["table"])
 
         cassette.play_response = play
+        fast_replay(cassette)
 
     if domain.empty_ok and domain.kind == "string" and backend.live and cassette is None:
         refused = empty_refused(backend.bench(document, tmp_path / "empty-probe"), case)

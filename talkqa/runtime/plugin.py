@@ -543,7 +543,7 @@ def talkqa_check(
                 _skip(request, case, exc)
             return
         try:
-            bench = talkqa_backend.bench(document_from_json(document), tmp_path)
+            bench = talkqa_backend.bench(document_from_json(document), tmp_path, flow=case.get("flow"))
             benches.append(bench)
             CHECKS[case["kind"]](bench, case)
             check_all_played(request)

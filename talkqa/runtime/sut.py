@@ -14,7 +14,7 @@ import os
 import shlex
 import subprocess
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Protocol
 
@@ -44,11 +44,14 @@ class ReferenceSut:
         resolve: Resolver,
         state_dir: Path,
         predicates: Mapping[str, Predicate] | None = None,
+        flows: Collection[int] | None = None,
     ) -> None:
         # in memory: a test (or fuzz example) lives in one process, and a database file per example
         # cost more than the rest of a replayed example
         self.state = SyncState(":memory:")
-        self.engine = SyncEngine(document, resolve, self.state, predicates=predicates)
+        # ``flows``: only these flows run (the check's flow and every flow that shares records with it,
+        # :func:`talkqa.sync.engine.related_flows`); None: every flow of the document
+        self.engine = SyncEngine(document, resolve, self.state, predicates=predicates, flows=flows)
 
     def sync(self) -> Summary:
         RUNS["reference"] += 1

@@ -162,6 +162,10 @@ class Simulator:
             return self.error_response(405, f"Method {request.method} not allowed")
         return self.error_response(404, f"No resource at {path}")
 
+    async def handle_request(self, request: Request) -> Response:
+        """What the app answers ``request`` (every path is routed here), for callers in this process."""
+        return await self._handle(request)
+
     async def _handle(self, request: Request) -> Response:
         path = request.url.path
         if path.startswith("/_admin/"):

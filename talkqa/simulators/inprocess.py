@@ -10,16 +10,24 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
+if TYPE_CHECKING:  # a replay run imports this module but never starts a simulator: no Starlette then
+    from starlette.requests import Request
+
 
 class InProcessTransport(httpx.MockTransport):
-    """Calls ``app`` on a private event loop, one request at a time."""
+    """Calls ``app`` on a private event loop, one request at a time. Given ``handler`` (a simulator's
+    own request handler, the one endpoint its app routes every path to), calls it directly with the
+    request and sends its response as the app would: Starlette's routing and middleware, which add
+    nothing to a simulator's answers, are skipped."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, handler: Callable[[Request], Awaitable[Any]] | None = None) -> None:
         self.app = app
+        self.endpoint = handler  # (not "handler": MockTransport keeps its own under that name)
         self._loop = asyncio.new_event_loop()
         self._lock = threading.Lock()
         super().__init__(self._handle)
@@ -59,7 +67,13 @@ class InProcessTransport(httpx.MockTransport):
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
 
-        await self.app(scope, receive, send)
+        if self.endpoint is not None:
+            from starlette.requests import Request
+
+            response = await self.endpoint(Request(scope, receive))
+            await response(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
         if status is None or status == 0:
             raise httpx.ReadError("the simulator closed the connection without answering", request=request)
         return httpx.Response(status, headers=headers, content=b"".join(chunks), request=request)
@@ -76,9 +90,10 @@ class InProcessTransport(httpx.MockTransport):
 _BY_URL: dict[str, InProcessTransport] = {}
 
 
-def serve_in_process(url: str, app: Any) -> InProcessTransport:
+def serve_in_process(url: str, app: Any, handler: Callable[[Request], Awaitable[Any]] | None = None,
+                     ) -> InProcessTransport:
     """Answer requests to ``url`` in process from now on (for connectors that ask :func:`transport_for`)."""
-    transport = _BY_URL[url.rstrip("/")] = InProcessTransport(app)
+    transport = _BY_URL[url.rstrip("/")] = InProcessTransport(app, handler)
     return transport
 
 

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -64,6 +64,32 @@ def flow_key(document: Document, index: int, flow: Flow) -> str:
 def watermark_key(document: Document, index: int, flow: Flow) -> str:
     """Where one flow keeps its change watermarks (each flow reads every change itself)."""
     return f"{flow_key(document, index, flow)}#{index}"
+
+
+def related_flows(
+    document: Document, start: int, resources: Callable[[Flow], Iterable[Hashable]]
+) -> frozenset[int]:
+    """The flows a check of flow ``start`` can observe: ``start``, every flow that reads or writes a
+    resource (an entity's records, as ``resources`` names them) of a flow already included, and so on
+    until nothing is added (the transitive closure).
+
+    A flow left out shares no resource with any flow included, so in a cycle it reads nothing the check
+    arranged or any included flow wrote, and it writes nothing any included flow or the check reads: it
+    cannot change what the check sees. ``resources`` must be conservative: two names for records that
+    may overlap (one API behind two entity labels) must share a resource.
+    """
+    named = [frozenset(resources(flow)) for flow in document.flows]
+    chosen = {start}
+    seen = set(named[start])
+    grew = True
+    while grew:
+        grew = False
+        for index, names in enumerate(named):
+            if index not in chosen and names & seen:
+                chosen.add(index)
+                seen |= names
+                grew = True
+    return frozenset(chosen)
 
 
 def external_ref(key: str, source_id: str) -> str:
@@ -116,7 +142,8 @@ class Summary:
 
 
 class SyncEngine:
-    """Runs sync cycles for every flow of one document."""
+    """Runs sync cycles for every flow of one document (or, given ``flows``, for those flows only: the
+    harness passes :func:`related_flows` of the flow a check is about; ``talkqa sync`` runs them all)."""
 
     def __init__(
         self,
@@ -125,13 +152,14 @@ class SyncEngine:
         state: SyncState,
         *,
         predicates: Mapping[str, Predicate] | None = None,
+        flows: Collection[int] | None = None,
     ) -> None:
         self.document = document
         self.resolve = resolve
         self.state = state
         self.predicates = dict(predicates or {})
-        self._keys = [flow_key(document, i, f) for i, f in enumerate(document.flows)]
-        self._wm_keys = [f"{k}#{i}" for i, k in enumerate(self._keys)]
+        self.flows = frozenset(range(len(document.flows)) if flows is None else flows)
+        self._keys, self._wm_keys = _keys_of(document)
         self._pages: dict[tuple[int, str | None], tuple[ResourceConnector, Page]] = {}
         self._plans: dict[tuple[int, str | None, str | None], _Plan] = {}
 
@@ -141,6 +169,8 @@ class SyncEngine:
         keys = self._keys
         linked_pairs: set[str] = set()
         for index, flow in enumerate(self.document.flows):
+            if index not in self.flows:
+                continue
             before = summary.created + summary.linked
             self.sync_flow(index, flow, summary)
             if summary.created + summary.linked > before:
@@ -148,7 +178,7 @@ class SyncEngine:
         # sections between the same two entities share links: one that ran before another linked a
         # pair applies its rows now, so one cycle leaves the pair in sync
         for index, flow in enumerate(self.document.flows):
-            if keys[index] in linked_pairs and keys.count(keys[index]) > 1:
+            if index in self.flows and keys[index] in linked_pairs and keys.count(keys[index]) > 1:
                 self.sync_flow(index, flow, summary)
         self._pages.clear()
         return summary
@@ -207,6 +237,19 @@ class SyncEngine:
             return f"no predicate registered for the condition {flow.condition!r}"
         return None
 
+
+def _keys_of(document: Document) -> tuple[list[str], list[str]]:
+    """Every flow's :func:`flow_key` and :func:`watermark_key`, made once per document object."""
+    cached = _KEYS.get(id(document))
+    if cached is None or cached[0] is not document:
+        if len(_KEYS) > 64:
+            _KEYS.clear()
+        keys = [flow_key(document, i, f) for i, f in enumerate(document.flows)]
+        cached = _KEYS[id(document)] = (document, keys, [f"{k}#{i}" for i, k in enumerate(keys)])
+    return cached[1], cached[2]
+
+
+_KEYS: dict[int, tuple[Document, list[str], list[str]]] = {}
 
 #: plans by document (a sync engine is made per check; the document object lives for the test)
 _PLANS: dict[int, tuple[Document, dict[tuple[int, str | None, str | None], _Plan]]] = {}

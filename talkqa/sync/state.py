@@ -12,6 +12,7 @@ remote create and the link commit is recovered on the next run by looking the re
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 import threading
@@ -118,6 +119,18 @@ class StateLocked(LockHeld):
         return f"{self.path}: another sync holds this state (pid {pid}); wait for it or use another --state"
 
 
+@functools.lru_cache(maxsize=1)
+def _empty_database() -> bytes:
+    """An empty state database with the schema, serialized: deserializing it is a few times cheaper than
+    running the schema script into every in-memory state."""
+    db = sqlite3.connect(":memory:", isolation_level=None)
+    try:
+        db.executescript(SCHEMA)
+        return db.serialize()
+    finally:
+        db.close()
+
+
 class SyncState:
     """SQLite-backed state; safe to share between threads (one connection, one lock).
 
@@ -145,9 +158,12 @@ class SyncState:
                 self._file_lock.acquire(wait)  # before SQLite opens the file: one writer, or none
             try:
                 self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+                if memory:  # a copy of an empty database made once (a test makes one state per example)
+                    self._db.deserialize(_empty_database())
                 self._db.execute("PRAGMA journal_mode=MEMORY" if memory else "PRAGMA journal_mode=WAL")
                 self._db.execute("PRAGMA synchronous=NORMAL")
-                self._db.executescript(SCHEMA)
+                if not memory:
+                    self._db.executescript(SCHEMA)
             except BaseException:
                 if self._file_lock is not None:
                     self._file_lock.release()
@@ -155,6 +171,9 @@ class SyncState:
         self._lock = threading.RLock()
         self._depth = 0
         self._watermarks: dict[tuple[str, str], str | None] = {}  # read-through; this process is the only writer
+        # a new in-memory state has no watermark but those this object writes: the cache is complete
+        # (until a rollback clears it)
+        self._complete = memory and not read_only
 
     def close(self) -> None:
         """Close the database, then let go of the state file's lock."""
@@ -190,6 +209,7 @@ class SyncState:
             except BaseException:
                 self._db.execute("ROLLBACK")
                 self._watermarks.clear()  # what the cache took from this transaction is undone too
+                self._complete = False
                 raise
             else:
                 self._db.execute("COMMIT")
@@ -234,6 +254,8 @@ class SyncState:
 
     def watermark(self, flow: str, side: str) -> str | None:
         key = (flow, side)
+        if self._complete:
+            return self._watermarks.get(key)
         if key in self._watermarks and not self.read_only:
             return self._watermarks[key]
         row = self._one("SELECT value FROM watermarks WHERE flow=? AND side=?", flow, side)

@@ -14,14 +14,14 @@ first use and reset before each test), ``replay`` (placeholder configs for casse
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from generator.model import Document
+from generator.model import Document, Flow
 from talkqa.clock import Clock, SystemClock
 from talkqa.connectors.base import ResourceConnector
 from talkqa.connectors.http import shared_ssl_context
@@ -45,6 +45,22 @@ class Binding:
         for session in self.sessions:
             session.close()
         self.sessions.clear()
+
+
+class _AdminTransport(httpx.BaseTransport):
+    """Sends a request to the in-process simulator of its URL if there is one, else over HTTP."""
+
+    def __init__(self) -> None:
+        self._http = httpx.HTTPTransport(verify=shared_ssl_context(), trust_env=False)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        from talkqa.simulators.inprocess import transport_for
+
+        local = transport_for(str(request.url))
+        return (local or self._http).handle_request(request)
+
+    def close(self) -> None:
+        self._http.close()
 
 
 class Systems:
@@ -80,6 +96,21 @@ class Systems:
         if plugin is not None and plugin.serves(entity):
             return plugin
         return self.generic
+
+    def resources(self, document: Document, flow: Flow) -> set[tuple[str, ...]]:
+        """Names of the records ``flow`` reads and writes, for :func:`talkqa.sync.engine.related_flows`.
+        A generic entity keeps its records apart from the system's others (one table per entity path);
+        a plugin's entities may share records (two labels for one API, a parent and its children), so
+        all of a plugin system's entities are one resource."""
+        out: set[tuple[str, ...]] = set()
+        for side, label in (("source", flow.source_label), ("target", flow.target_label)):
+            key = SystemKey.parse(document.system_key(side))
+            plugin = self.plugin_for(key, label)
+            if plugin is self.generic:
+                out.add((str(key), "generic", self.generic.profile(key.slug).entity_path(label)))
+            else:
+                out.add((str(key), plugin.slug))
+        return out
 
     def describe(self, document: Document) -> list[tuple[str, str, str]]:
         """(system key, entity, who serves it) for every side of every flow of ``document``."""
@@ -130,8 +161,12 @@ class Systems:
 
     @property
     def admin(self) -> httpx.Client:
+        """The client of set-up requests (:meth:`SystemPlugin.prepare`): a simulator answering in process
+        answers them in process too (the same request to the same app, without a socket and a server
+        thread); anything else, a recording or a replay included, goes through httpx's own transport."""
         if self._admin is None:
-            self._admin = httpx.Client(timeout=30, verify=shared_ssl_context(), trust_env=False)
+            self._admin = httpx.Client(timeout=30, verify=shared_ssl_context(), trust_env=False,
+                                       transport=_AdminTransport())
         return self._admin
 
     # -- configs ------------------------------------------------------------------------------------
@@ -181,10 +216,13 @@ class Systems:
         binding.resolve = resolve
         return binding
 
-    def prepare_document(self, document: Document, binding: Binding) -> None:
+    def prepare_document(self, document: Document, binding: Binding, flows: Collection[int] | None = None) -> None:
         """Make every config of the document now (in document order), so set-up requests happen before
-        the test's own, in the same order each time (a cassette depends on it)."""
-        for flow in document.flows:
+        the test's own, in the same order each time (a cassette depends on it). ``flows``: only the
+        systems of these flows (a check's scope, :func:`talkqa.sync.engine.related_flows`)."""
+        for index, flow in enumerate(document.flows):
+            if flows is not None and index not in flows:
+                continue
             for side, label in (("source", flow.source_label), ("target", flow.target_label)):
                 binding.resolve(document.system_key(side), label)
 

@@ -76,7 +76,7 @@ class _Handle(SimulatorHandle):
             sim = ExactSimulator(keys, settings=ExactSettings(rate_limits=self.rate_limits), clock=self.clock)
             sim.start()
             if self.in_process:
-                serve_in_process(sim.url, sim.app)
+                serve_in_process(sim.url, sim.app, sim.handle_request)
             self._sims[tenant] = sim
         return self._sims[tenant]
 

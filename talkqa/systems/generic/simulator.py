@@ -248,16 +248,19 @@ class GenericStore:
         raise ApiError(400, "unsupported_grant_type")
 
     def _entity_for(self, slug: str, rest: str) -> tuple[_Entity, str, str | None]:
-        best: tuple[_Entity, str] | None = None
-        for (s, path), entity in self._entities.items():
-            inside = rest == path or rest.startswith(path + "/")
-            if s == slug and inside and (best is None or len(path) > len(best[1])):
-                best = (entity, path)
-        if best is None:
-            raise ApiError(404, f"no entity at {rest}")
-        entity, path = best
-        tail = rest[len(path):].strip("/")
-        return entity, path, (tail or None)
+        """The entity whose path is the longest one ``rest`` is or lies under (a lookup per ``/`` of
+        ``rest``, longest first: a run's store holds the entities of every document in it)."""
+        probe = rest
+        while True:
+            entity = self._entities.get((slug, probe))
+            if entity is not None:
+                tail = rest[len(probe):].strip("/")
+                return entity, probe, (tail or None)
+            cut = probe.rfind("/")
+            if cut < 0 or not probe:
+                break
+            probe = probe[:cut]  # "/a/b" -> "/a" -> "" (a path of "" holds everything under "/")
+        raise ApiError(404, f"no entity at {rest}")
 
     def _route(self, slug: str, tenant: _Tenant, request: Req, rest: str) -> tuple[int, Any]:
         entity, path, record_id = self._entity_for(slug, rest)

@@ -62,7 +62,7 @@ class _Handle(SimulatorHandle):
                                        clock=self.clock)
             sim.start()
             if self.in_process:
-                serve_in_process(sim.url, sim.app)
+                serve_in_process(sim.url, sim.app, sim.handle_request)
             self._sims[tenant] = sim
         return self._sims[tenant]
 
