@@ -22,6 +22,7 @@ JUnit/results entry: the verdict of a batched check is raised by its own test.
 """
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +30,7 @@ from typing import Any
 
 from generator.model import Document, Flow, Policy
 from generator.model import Mapping as Row
-from talkqa.connectors.base import Record, ResourceConnector
+from talkqa.connectors.base import ConnectorError, Record, ResourceConnector
 from talkqa.connectors.codecs import get_path
 from talkqa.runtime.bench import Bench
 from talkqa.runtime.checks import (
@@ -120,30 +121,58 @@ def batchable(bench: Bench, case: dict[str, Any]) -> str | None:
 def run_batch(
     make_bench: Callable[[Path], Bench], document: Document, cases: Sequence[dict[str, Any]], state_dir: Path,
     fuzz_values: Callable[[Any, dict[str, Any]], list[Any]],
+    look: Callable[[Path], Bench] | None = None,
+    empty_refused: Callable[[dict[str, Any]], str | None] | None = None,
 ) -> BatchRun:
     """Judge every batchable case of ``document`` from shared runs; ``fuzz_values(domain, case)`` draws
-    the values of a fuzz case. Cases not in the result run per test."""
+    the values of a fuzz case. Cases not in the result run per test.
+
+    ``look`` makes a bench that only resolves connectors (no reset); ``empty_refused(case)`` says why a
+    system refuses a record with the row's field empty (probed before the batch, as per test: the
+    probe resets the systems), so the batch draws no empty value there."""
     out = BatchRun()
+    planned: list[tuple[dict[str, Any], Flow, Row, ResourceConnector, ResourceConnector, Any]] = []
+    viewer = (look or make_bench)(state_dir / "look")
+    try:
+        for case in cases:
+            if batchable(viewer, case) is not None:
+                continue
+            try:
+                flow, src, tgt = _flow(viewer, case)
+                row = _row(flow, case)
+                _writable(src, tgt, row, case["direction"])
+                domain = _domain(src, tgt, row, viewer, flow)
+            except Unsupported as exc:
+                out.verdicts[_key(case)] = Verdict(reason=str(exc))
+                continue
+            planned.append((case, flow, row, src, tgt, domain))
+    finally:
+        viewer.close()
+    if empty_refused is not None:
+        for i, (case, flow, row, src, tgt, domain) in enumerate(planned):
+            if case["kind"] == "fuzz" and domain.kind == "string" and getattr(domain, "empty_ok", False) \
+                    and empty_refused(case):
+                planned[i] = (case, flow, row, src, tgt, dataclasses.replace(domain, empty_ok=False))
     bench = make_bench(state_dir / "batch")
     try:
         pairs: list[_Pair] = []
         fuzz_pairs: dict[str, list[_Pair]] = {}
         seed = 1
-        for case in cases:
-            if batchable(bench, case) is not None:
-                continue
-            try:
-                flow, src, tgt = _flow(bench, case)
-                row = _row(flow, case)
-                _writable(src, tgt, row, case["direction"])
-                domain = _domain(src, tgt, row, bench, flow)
-            except Unsupported as exc:
-                out.verdicts[_key(case)] = Verdict(reason=str(exc))
-                continue
+        for case, _flow0, _row0, _src0, _tgt0, domain in planned:
+            flow, src, tgt = _flow(bench, case)  # this bench's connectors
+            row = _row(flow, case)
             values = [None] if case["kind"] == "mapping" else fuzz_values(domain, case)
             for value in values:
                 seed += 1
-                pair = _arrange(bench, case, flow, row, src, tgt, domain, value, 7_000 + seed)
+                try:
+                    pair = _arrange(bench, case, flow, row, src, tgt, domain, value, 7_000 + seed)
+                except ConnectorError as exc:
+                    if case["kind"] == "fuzz":
+                        continue  # a value a system refuses is not one the document's systems can carry
+                    out.verdicts[_key(case)] = Verdict(failure=ChecklistFailure(
+                        f"{case['document']}:{case['line']}: {case['flow_title']}: arranging the check's record "
+                        f"failed: {exc}", kind="error"))
+                    break
                 if pair is not None:
                     pairs.append(pair)
                     if case["kind"] == "fuzz":
@@ -153,7 +182,7 @@ def run_batch(
         if not pairs:
             return out
         _sync_and_edit(bench, pairs, out)
-        for case in cases:
+        for case, *_ in planned:
             mine = [p for p in pairs if p.case is case]
             if not mine or _key(case) in out.verdicts:
                 continue
@@ -165,11 +194,9 @@ def run_batch(
             else:
                 out.verdicts[_key(case)] = Verdict(failure=_smallest(failing).failure)
         _shrink(make_bench, state_dir, cases, fuzz_pairs, out)
-        for case in cases:  # a fuzz row's finding, as per test (talkqa.runtime.fuzz)
+        for case, _flow0, row, src, tgt, _domain0 in planned:  # a fuzz row's finding, as per test
             verdict = out.verdicts.get(_key(case))
             if case["kind"] == "fuzz" and verdict is not None and not verdict.reason:
-                flow, src, tgt = _flow(bench, case)
-                row = _row(flow, case)
                 verdict.finding = domain_gap(src.fields[row.source], tgt.fields[row.target])
         return out
     finally:
@@ -341,7 +368,10 @@ def _shrink(make_bench: Callable[[Path], Bench], state_dir: Path, cases: Sequenc
                 domain = _domain(src, tgt, row, bench, flow)
                 for value in values:
                     seed += 1
-                    pair = _arrange(bench, case, flow, row, src, tgt, domain, value, seed)
+                    try:
+                        pair = _arrange(bench, case, flow, row, src, tgt, domain, value, seed)
+                    except ConnectorError:
+                        continue  # a simpler value a system refuses is no candidate
                     if pair is not None:
                         pairs.append(pair)
             before_runs = out.sync_runs

@@ -288,6 +288,8 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
             line += (f", {cost['runs']} of them in {cost['batches']} batch(es) that judged {cost['checks']} "
                      "check(s)")
         terminalreporter.write_line(line)
+    for error in BATCH_ERRORS:
+        terminalreporter.write_line(error, yellow=True)
     why = config.stash.get(VERDICT, None)
     if why:
         terminalreporter.write_line(f"talkqa: {why}", red=True)
@@ -731,10 +733,24 @@ def batched(request: pytest.FixtureRequest, backend: Backend, document: dict[str
         selected = request.config.stash.get(SELECTED, {}).get(request.node.module.__name__, set())
         cases = [c for kind in ("mapping", "fuzz") for c in getattr(request.node.module, "CASES", {}).get(kind, [])
                  if (kind, c["id"]) in selected]
+        from talkqa.runtime.batch import BatchRun
+        from talkqa.runtime.fuzz import empty_refused
+
         doc = document_from_json(document)
         folder = request.config._tmp_path_factory.mktemp("batch")  # type: ignore[attr-defined]
-        run = cache[key] = run_batch(lambda d: backend.bench(doc, d), doc, cases, folder,
-                                     lambda domain, _case: draw_values(request.config, domain))
+        probes = iter(range(10**9))
+        try:
+            run = run_batch(
+                lambda d: backend.bench(doc, d), doc, cases, folder,
+                lambda domain, _case: draw_values(request.config, domain),
+                look=lambda d: backend.bench(doc, d, prepare=False),
+                empty_refused=lambda c: empty_refused(backend.bench(doc, folder / f"probe-{next(probes)}"), c),
+            )
+        except Exception as exc:  # the batch could not be arranged: every check runs per test, and says so
+            run = BatchRun()
+            BATCH_ERRORS.append(f"{document['path']}: batch mode fell back to one check at a time: "
+                                f"{type(exc).__name__}: {exc}")
+        cache[key] = run
         BATCH_COST["batches"] += 1
         BATCH_COST["runs"] += run.sync_runs
         BATCH_COST["checks"] += len(run.verdicts)
@@ -748,6 +764,8 @@ def batched(request: pytest.FixtureRequest, backend: Backend, document: dict[str
 
 #: What batches cost in this process: batches run, runs of the system under test, checks judged.
 BATCH_COST: dict[str, int] = {"batches": 0, "runs": 0, "checks": 0}
+#: Batches that could not be arranged (their checks ran per test), shown at the end of the run.
+BATCH_ERRORS: list[str] = []
 
 
 def _relative(path: Path, root: Path) -> Path:
