@@ -155,7 +155,9 @@ def main() -> int:
         if not results.exists():
             print(done.stdout[-3000:], done.stderr[-3000:], sep="\n", file=sys.stderr)
             return 2
-        entries = json.loads(results.read_text(encoding="utf-8"))
+        from talkqa.runtime.results import load
+
+        entries = load(results)
         entries = entries.get("entries", entries) if isinstance(entries, dict) else entries
     by_row: dict[tuple[str, int], list[dict]] = defaultdict(list)
     for e in entries:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import uuid
 from typing import Any
@@ -99,6 +100,13 @@ class PowerOfficeSimulator(Simulator):
     def on_reset(self) -> None:
         self.v1_limiter.reset()
         self.v2_limiter.reset()
+        self._traces = 0  # trace ids count from the reset: a recording twice gives the same ids
+
+    def _trace_id(self) -> str:
+        """A W3C trace id, as PowerOffice's problem details carry one; numbered since the last reset."""
+        self._traces = getattr(self, "_traces", 0) + 1
+        digest = hashlib.sha256(f"talkqa-trace-{self._traces}".encode()).hexdigest()
+        return f"00-{digest[:32]}-{digest[32:48]}-00"
 
     def normalize_path(self, path: str) -> str:
         if path.lower().startswith("/demo/"):
@@ -108,7 +116,7 @@ class PowerOfficeSimulator(Simulator):
     # ----- responses -----------------------------------------------------------------------
     def problem(self, status: int, detail: str, title: str | None = None) -> Response:
         body = {"type": f"https://httpstatuses.io/{status}", "title": title or TITLES.get(status, "Error"),
-                "status": status, "detail": detail, "traceId": f"00-{uuid.uuid4().hex}-{uuid.uuid4().hex[:16]}-00"}
+                "status": status, "detail": detail, "traceId": self._trace_id()}
         if not self.settings.problem_details_lowercase:
             body = {k[0].upper() + k[1:]: v for k, v in body.items()}
         return JSONResponse(body, status, media_type="application/problem+json")

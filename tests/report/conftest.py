@@ -27,6 +27,8 @@ REAL_SELECTION = "Email or city or Contactperson-"
 #: Lines of spec/powerofficego-exact.rst: the Email rows (broken) and the city rows (conforming).
 BROKEN_LINES = (32, 66)
 CONFORMING_LINES = (26, 75)
+#: The line of the seed's first flow (its link checks are selected by ``Contactperson-``).
+SEED_FLOW_LINE = 12
 
 SMALL_DOC = """\
 =======================
