@@ -141,3 +141,46 @@ def test_setup_mistakes_are_one_usage_error_before_any_test(tmp_path: Path) -> N
         assert done.returncode == 4, out
         assert "alpha (generic JSON/HTTP system) is not configured: set TALKQA_ALPHA_*" in out
         assert "Traceback" not in out and "INTERNALERROR" not in out
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_findings_reach_every_output_and_never_as_python_warnings(tmp_path: Path) -> None:
+    import json
+    import xml.etree.ElementTree as ET
+
+    results, junit, html = tmp_path / "r.json", tmp_path / "j.xml", tmp_path / "r.html"
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", str(REPO / "generated_tests"), "-p", "no:randomly", "-q",
+         "-k", "fuzz and Contactperson.city", f"--talkqa-results={results}", f"--junitxml={junit}"],
+        capture_output=True, text=True, timeout=600, cwd=REPO, env={**os.environ, "CI": "true"},
+    )
+    assert done.returncode == 0, done.stdout[-2000:]
+    finding = "spec/powerofficego-exact.rst:26: city accepts up to 100 characters but City only 60"
+    assert finding in done.stdout and "Warning" not in done.stdout and "warnings summary" not in done.stdout
+    data = json.loads(results.read_text(encoding="utf-8"))
+    assert {"document": "spec/powerofficego-exact.rst", "line": 26,
+            "message": "city accepts up to 100 characters but City only 60: longer values cannot survive the sync"
+            } in data["findings"]
+    props = [p.get("value", "") for p in ET.parse(junit).getroot().iter("property")
+             if p.get("name") == "talkqa_finding"]
+    assert any("City only 60" in v for v in props)
+    report = subprocess.run([sys.executable, "-m", "talkqa", "report", str(results), "--out", str(html)],
+                            capture_output=True, text=True, timeout=300, cwd=REPO)
+    assert report.returncode == 0, report.stderr
+    assert "City only 60" in html.read_text(encoding="utf-8")
+
+
+def test_a_failure_shows_the_message_not_the_plugin_frames_or_the_document(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", str(REPO / "generated_tests"), "-p", "no:randomly", "-q",
+         "-p", "talkqa.mutants.plugin", "--talkqa-backend=simulators", "-k", "mapping and Contactperson.city"],
+        capture_output=True, text=True, timeout=600, cwd=tmp_path,
+        env={**os.environ, "CI": "true", "TALKQA_MUTANT": "drop-property@26"},
+    )
+    assert done.returncode == 1, done.stdout[-2000:]
+    failures = done.stdout.split("= FAILURES =", 1)[1].split("talkqa checklist", 1)[0]
+    assert "spec/powerofficego-exact.rst:26:" in failures and "reproduce: pytest" in failures
+    for noise in ("DOCUMENT", "def run(", "plugin.py", "Traceback", "_pytest"):
+        assert noise not in failures, noise
