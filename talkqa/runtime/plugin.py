@@ -108,6 +108,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if usage_problem:
         raise pytest.UsageError(f"talkqa: {usage_problem}")
     WORKER_COST.clear()
+    API_CALLS.clear()
     BATCH_COST.update(batches=0, runs=0, checks=0)
     results = config.stash[RESULTS] = Results()
     results.settings = {k: v for k, v in settings.items()}
@@ -264,7 +265,7 @@ WORKER_COST: dict[str, int] = {}
 def _cost() -> dict[str, int]:
     from talkqa.runtime.sut import RUNS
 
-    return {"sut_runs": sum(RUNS.values()), **BATCH_COST}
+    return {"sut_runs": sum(RUNS.values()), **BATCH_COST, **{f"api:{k}": v for k, v in API_CALLS.items()}}
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
@@ -288,6 +289,10 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
             line += (f", {cost['runs']} of them in {cost['batches']} batch(es) that judged {cost['checks']} "
                      "check(s)")
         terminalreporter.write_line(line)
+    calls = {k[4:]: v for k, v in cost.items() if k.startswith("api:") and v}
+    if calls:
+        terminalreporter.write_line("API calls answered by the simulators (arranging, reading back and the sync): "
+                                    + ", ".join(f"{k} {v}" for k, v in sorted(calls.items())))
     for error in BATCH_ERRORS:
         terminalreporter.write_line(error, yellow=True)
     why = config.stash.get(VERDICT, None)
@@ -471,6 +476,8 @@ class Backends:
 
     def close(self) -> None:
         for backend in self._made.values():
+            for slug, calls in backend.systems.api_calls().items():  # the cost line (pytest_terminal_summary)
+                API_CALLS[slug] = API_CALLS.get(slug, 0) + calls
             backend.close()
         self._made.clear()
 
@@ -764,6 +771,8 @@ def batched(request: pytest.FixtureRequest, backend: Backend, document: dict[str
 
 #: What batches cost in this process: batches run, runs of the system under test, checks judged.
 BATCH_COST: dict[str, int] = {"batches": 0, "runs": 0, "checks": 0}
+#: Requests the simulators answered in this process, by system (talkqa's arranging and the sync's).
+API_CALLS: dict[str, int] = {}
 #: Batches that could not be arranged (their checks ran per test), shown at the end of the run.
 BATCH_ERRORS: list[str] = []
 

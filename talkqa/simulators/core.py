@@ -94,6 +94,7 @@ class Simulator:
         self.state_file = Path(state_file) if state_file else None
         self._journal = StateJournal(self.state_file) if self.state_file else None
         self._requests: list[dict[str, Any]] = []
+        self.api_calls = 0  # every request answered since start (a reset keeps it: a run's cost)
         self._routes: list[_Route] = []
         stored = self._journal.load() if self._journal else None
         self.state = self.empty_state() if stored is None else self.load_state(stored)
@@ -207,6 +208,7 @@ class Simulator:
     def _log(self, entry: dict[str, Any]) -> None:
         with self.lock:
             self._requests.append(entry)
+            self.api_calls += 1
 
     # ----- state ----------------------------------------------------------------------------
     @property

@@ -84,6 +84,10 @@ class SimulatorHandle(ABC):
         """URLs and (fake) credentials, JSON-ready, for ``talkqa simulate``."""
         return {}
 
+    def api_calls(self) -> int:
+        """Requests this simulator answered since it started (resets keep counting): a run's cost."""
+        return 0
+
 
 class SystemPlugin(ABC):
     """One system: which entities it serves and how to reach them (live, simulated, replayed)."""

@@ -154,6 +154,10 @@ class Systems:
             )
         return self._handles[name]
 
+    def api_calls(self) -> dict[str, int]:
+        """Requests each started simulator answered in this run, by system slug."""
+        return {slug: handle.api_calls() for slug, handle in sorted(self._handles.items())}
+
     def reset(self) -> None:
         """Before a test: every started simulator forgets everything."""
         for handle in self._handles.values():

@@ -62,6 +62,8 @@ def test_an_external_sync_runs_a_few_times_for_the_whole_checklist(tmp_path: Pat
     assert done.returncode == 0, done.stdout[-3000:]
     runs = re.search(r"system under test: (\d+) run\(s\), (\d+) of them in 1 batch", done.stdout)
     assert runs and runs.group(1) == runs.group(2) == "2", done.stdout[-2000:]  # 28 checks, 2 runs
+    calls = re.search(r"API calls answered by the simulators .*: exact (\d+), powerofficego (\d+)", done.stdout)
+    assert calls and int(calls.group(1)) > 0 and int(calls.group(2)) > 0, done.stdout[-2000:]
 
 
 @given(st.text(min_size=1, max_size=80))

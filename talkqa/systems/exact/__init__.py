@@ -101,6 +101,9 @@ class _Handle(SimulatorHandle):
         sim.age_tokens(sim.settings.access_token_lifetime, refresh)
         return dataclasses.replace(config, refresh_token=Secret(refresh))
 
+    def api_calls(self) -> int:
+        return sum(getattr(sim, "api_calls", 0) for sim in self._sims.values())
+
     def reset(self) -> None:
         for sim in self._sims.values():
             sim.admin.reset()

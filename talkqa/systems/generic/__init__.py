@@ -136,6 +136,9 @@ class GenericHandle(SimulatorHandle):
         self.transport = StoreTransport(self.store)
         self._server: Any = None
 
+    def api_calls(self) -> int:
+        return self.store.requests
+
     def config(self, key: SystemKey) -> GenericConfig:
         creds = self.store.credentials(key.slug, key.tenant)
         return GenericConfig(

@@ -75,6 +75,9 @@ class _Handle(SimulatorHandle):
         assert po is not None
         return po
 
+    def api_calls(self) -> int:
+        return sum(getattr(sim, "api_calls", 0) for sim in self._sims.values())
+
     def reset(self) -> None:
         for sim in self._sims.values():
             sim.admin.reset()
