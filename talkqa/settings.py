@@ -10,6 +10,7 @@ fuzz profile   ``--talkqa-fuzz-profile``   ``talkqa_fuzz_profile`` ``fuzz-profil
 strict         ``--talkqa-strict``         ``talkqa_strict``       ``strict = true``
 min checked    ``--talkqa-min-checked``    ``talkqa_min_checked``  ``min-checked = 90``
 batch          ``--talkqa-batch``          ``talkqa_batch``        ``batch = "off"``
+faults         ``--talkqa-faults``         ``talkqa_faults``       ``faults = "transient"``
 =============  ==========================  ======================  ===================================
 
 A bad value anywhere is a usage error naming where it came from (file and line for files).
@@ -82,6 +83,7 @@ SETTINGS = {
         Setting("strict", "--talkqa-strict", "talkqa_strict", _bool, False),
         Setting("min-checked", "--talkqa-min-checked", "talkqa_min_checked", _percent, None),
         Setting("batch", "--talkqa-batch", "talkqa_batch", _choice(("auto", "on", "off")), "auto"),
+        Setting("faults", "--talkqa-faults", "talkqa_faults", _choice(("none", "transient", "hostile")), "none"),
     )
 }
 

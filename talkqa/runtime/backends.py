@@ -127,10 +127,19 @@ class SimulatorsBackend(Backend):
     def clock_for_run(self) -> Any:
         return TickingClock()
 
+    #: the fault profile of the run (talkqa.runtime.faults), scheduled again after every reset
+    faults = "none"
+    #: systems whose simulator cannot misbehave (the run says so)
+    unfaulted: frozenset[str] = frozenset()
+
     def before_test(self) -> None:
         self.systems.reset()
         if isinstance(self.systems.clock, FakeClock):
             self.systems.clock.rewind()  # every test starts at the same time: a recording repeats in any order
+        if self.faults != "none":
+            from talkqa.runtime.faults import faults_of
+
+            self.unfaulted = self.unfaulted | set(self.systems.inject_faults(faults_of(self.faults)))
 
 
 class CassettesBackend(Backend):

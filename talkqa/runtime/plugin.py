@@ -88,6 +88,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="judge a document's mapping and fuzz checks from a few shared runs of the system under test "
         "(auto, the default: on for an external sync on a live backend; off: one check at a time)",
     )
+    group.addoption(
+        "--talkqa-faults",
+        choices=("none", "transient", "hostile"),
+        default=None,
+        help="run live checks on simulators that misbehave: transient (429s, 503s, lost reads) or hostile (also "
+        "lost writes and dropped connections); implies the simulators backend",
+    )
     from talkqa.settings import SETTINGS
 
     for setting in SETTINGS.values():
@@ -125,6 +132,9 @@ def _usage_problem(config: pytest.Config, settings: dict[str, Any]) -> str | Non
     """A mistake in how the run is set up that would make every test fail: said once, before any test."""
     import shutil
 
+    if settings.get("faults", "none") != "none" and (settings["backend"] in ("cassettes", "sandbox")
+                                                     or recording(config)):
+        return "--talkqa-faults runs on the simulators only (not recording, not cassettes, not sandboxes)"
     sut = settings["sut"]
     if sut.startswith("command:"):
         if settings["backend"] == "cassettes":
@@ -289,7 +299,17 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
             line += (f", {cost['runs']} of them in {cost['batches']} batch(es) that judged {cost['checks']} "
                      "check(s)")
         terminalreporter.write_line(line)
-    calls = {k[4:]: v for k, v in cost.items() if k.startswith("api:") and v}
+    calls = {k[4:]: v for k, v in cost.items() if k.startswith("api:") and not k.startswith("api:fault:")
+             and not k.startswith("api:unfaulted:") and v}
+    fired = {k[10:]: v for k, v in cost.items() if k.startswith("api:fault:")}
+    if fired:
+        unfaulted = sorted(k[14:] for k in cost if k.startswith("api:unfaulted:"))
+        from talkqa.settings import setting
+
+        shown = ", ".join(f"{k} {v}" for k, v in sorted(fired.items()))
+        terminalreporter.write_line(
+            f"faults ({setting(config, 'faults')}) answered requests: {shown}"
+            + (f"; no faults on {', '.join(unfaulted)} (its simulator cannot misbehave)" if unfaulted else ""))
     if calls:
         terminalreporter.write_line("API calls answered by the simulators (arranging, reading back and the sync): "
                                     + ", ".join(f"{k} {v}" for k, v in sorted(calls.items())))
@@ -319,6 +339,11 @@ def backend_name(config: pytest.Config) -> str:
     from talkqa.settings import setting
 
     chosen = setting(config, "backend")
+    if setting(config, "faults") != "none":
+        if recording(config) or chosen in ("cassettes", "sandbox"):
+            raise pytest.UsageError("talkqa: --talkqa-faults runs on the simulators only (not recording, not "
+                                    "cassettes, not sandboxes)")
+        return "simulators"
     if recording(config):
         if chosen not in (None, "simulators", "sandbox"):
             raise pytest.UsageError("recording cassettes needs --talkqa-backend=simulators or sandbox")
@@ -466,9 +491,13 @@ class Backends:
             from talkqa.runtime.backends import BACKENDS
 
             documents = [document_from_json(d) for d in self.config.stash.get(DOCUMENTS, [])]
+            from talkqa.settings import setting
+
             self._made[name] = BACKENDS[name](
                 sut=_sut(self.config), documents=documents, recording=recording(self.config)
             )
+            if name == "simulators":
+                self._made[name].faults = setting(self.config, "faults")  # type: ignore[attr-defined]
         return self._made[name]
 
     def made(self) -> list[Backend]:
@@ -478,6 +507,10 @@ class Backends:
         for backend in self._made.values():
             for slug, calls in backend.systems.api_calls().items():  # the cost line (pytest_terminal_summary)
                 API_CALLS[slug] = API_CALLS.get(slug, 0) + calls
+            for slug, fired in backend.systems.faults_fired().items():
+                API_CALLS[f"fault:{slug}"] = API_CALLS.get(f"fault:{slug}", 0) + fired
+            for slug in getattr(backend, "unfaulted", ()):
+                API_CALLS[f"unfaulted:{slug}"] = 1
             backend.close()
         self._made.clear()
 

@@ -95,6 +95,7 @@ class Simulator:
         self._journal = StateJournal(self.state_file) if self.state_file else None
         self._requests: list[dict[str, Any]] = []
         self.api_calls = 0  # every request answered since start (a reset keeps it: a run's cost)
+        self.faults_fired = 0  # of them, the ones a scheduled fault answered
         self._routes: list[_Route] = []
         stored = self._journal.load() if self._journal else None
         self.state = self.empty_state() if stored is None else self.load_state(stored)
@@ -209,6 +210,7 @@ class Simulator:
         with self.lock:
             self._requests.append(entry)
             self.api_calls += 1
+            self.faults_fired += 1 if entry.get("fault") else 0
 
     # ----- state ----------------------------------------------------------------------------
     @property

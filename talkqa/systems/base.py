@@ -88,6 +88,15 @@ class SimulatorHandle(ABC):
         """Requests this simulator answered since it started (resets keep counting): a run's cost."""
         return 0
 
+    def faults_fired(self) -> int:
+        """Requests a scheduled fault answered since the simulator started."""
+        return 0
+
+    def inject_faults(self, faults: list[dict[str, Any]]) -> bool:
+        """Schedule ``faults`` (:class:`talkqa.simulators.faults.Fault` as dicts) on this simulator until
+        its next reset; False when it cannot misbehave (the default)."""
+        return False
+
 
 class SystemPlugin(ABC):
     """One system: which entities it serves and how to reach them (live, simulated, replayed)."""

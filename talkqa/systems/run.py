@@ -154,9 +154,18 @@ class Systems:
             )
         return self._handles[name]
 
+    def inject_faults(self, faults: list[dict[str, Any]]) -> list[str]:
+        """Schedule ``faults`` on every started simulator (until the next reset); the slugs of those
+        that cannot misbehave."""
+        return [slug for slug, handle in sorted(self._handles.items()) if not handle.inject_faults(faults)]
+
     def api_calls(self) -> dict[str, int]:
         """Requests each started simulator answered in this run, by system slug."""
         return {slug: handle.api_calls() for slug, handle in sorted(self._handles.items())}
+
+    def faults_fired(self) -> dict[str, int]:
+        """Requests a scheduled fault answered, by system slug."""
+        return {slug: handle.faults_fired() for slug, handle in sorted(self._handles.items())}
 
     def reset(self) -> None:
         """Before a test: every started simulator forgets everything."""

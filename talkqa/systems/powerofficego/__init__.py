@@ -78,6 +78,14 @@ class _Handle(SimulatorHandle):
     def api_calls(self) -> int:
         return sum(getattr(sim, "api_calls", 0) for sim in self._sims.values())
 
+    def faults_fired(self) -> int:
+        return sum(getattr(sim, "faults_fired", 0) for sim in self._sims.values())
+
+    def inject_faults(self, faults: list[dict[str, Any]]) -> bool:
+        for sim in self._sims.values():
+            sim.admin.add_faults(*[dict(f) for f in faults])
+        return True
+
     def reset(self) -> None:
         for sim in self._sims.values():
             sim.admin.reset()
