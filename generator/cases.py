@@ -110,6 +110,8 @@ TEETH: list[tuple[str, str]] = [
     ("case-and-whitespace-edits", "an edit of only the case or only the whitespace of a value is an edit"),
     ("sparse-records", "a record without an optional nested object, edited through a row that reaches into it, "
      "is synchronized both directions"),
+    ("conflicting-edits", "both sides edit the same property between two syncs: the records agree afterwards, "
+     "holding the expected winner's edit"),
 ]
 
 #: Checks of every flow that creates counterparts.

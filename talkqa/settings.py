@@ -11,6 +11,7 @@ strict         ``--talkqa-strict``         ``talkqa_strict``       ``strict = tr
 min checked    ``--talkqa-min-checked``    ``talkqa_min_checked``  ``min-checked = 90``
 batch          ``--talkqa-batch``          ``talkqa_batch``        ``batch = "off"``
 faults         ``--talkqa-faults``         ``talkqa_faults``       ``faults = "transient"``
+conflicts      ``--talkqa-conflict-winner``  ``talkqa_conflict_winner``  ``conflict-winner = "newest"``
 =============  ==========================  ======================  ===================================
 
 A bad value anywhere is a usage error naming where it came from (file and line for files).
@@ -84,6 +85,8 @@ SETTINGS = {
         Setting("min-checked", "--talkqa-min-checked", "talkqa_min_checked", _percent, None),
         Setting("batch", "--talkqa-batch", "talkqa_batch", _choice(("auto", "on", "off")), "auto"),
         Setting("faults", "--talkqa-faults", "talkqa_faults", _choice(("none", "transient", "hostile")), "none"),
+        Setting("conflict-winner", "--talkqa-conflict-winner", "talkqa_conflict_winner",
+                _choice(("source", "target", "newest", "any")), "source"),
     )
 }
 

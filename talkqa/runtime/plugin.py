@@ -95,6 +95,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="run live checks on simulators that misbehave: transient (429s, 503s, lost reads) or hostile (also "
         "lost writes and dropped connections); implies the simulators backend",
     )
+    group.addoption(
+        "--talkqa-conflict-winner",
+        choices=("source", "target", "newest", "any"),
+        default=None,
+        help="which edit must win when both sides edit the same property between two syncs (the documents state "
+        "no rule): source (the default, as the reference sync), target, newest, or any (only: they agree)",
+    )
     from talkqa.settings import SETTINGS
 
     for setting in SETTINGS.values():
@@ -302,10 +309,10 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     calls = {k[4:]: v for k, v in cost.items() if k.startswith("api:") and not k.startswith("api:fault:")
              and not k.startswith("api:unfaulted:") and v}
     fired = {k[10:]: v for k, v in cost.items() if k.startswith("api:fault:")}
-    if fired:
-        unfaulted = sorted(k[14:] for k in cost if k.startswith("api:unfaulted:"))
-        from talkqa.settings import setting
+    from talkqa.settings import setting
 
+    if fired and setting(config, "faults") != "none":
+        unfaulted = sorted(k[14:] for k in cost if k.startswith("api:unfaulted:"))
         shown = ", ".join(f"{k} {v}" for k, v in sorted(fired.items()))
         terminalreporter.write_line(
             f"faults ({setting(config, 'faults')}) answered requests: {shown}"
@@ -541,13 +548,19 @@ def reproduce_command(item: pytest.Item) -> str:
 
     fuzz = (_case(item) or {}).get("kind") == "fuzz"
     batch = setting(item.config, "batch")
+    extra = []
+    if setting(item.config, "faults") != "none":
+        extra.append(f"--talkqa-faults={setting(item.config, 'faults')}")
+    if setting(item.config, "conflict-winner") != "source":
+        extra.append(f"--talkqa-conflict-winner={setting(item.config, 'conflict-winner')}")
     return reproduce(item.nodeid, backend=item_backend(item), sut=_sut(item.config),
                      fuzz_profile=profile_name(item.config) if fuzz else None,
-                     strict=bool(setting(item.config, "strict")), batch=None if batch == "auto" else batch)
+                     strict=bool(setting(item.config, "strict")), batch=None if batch == "auto" else batch,
+                     extra=extra)
 
 
 def reproduce(nodeid: str, *, backend: str, sut: str = "reference", fuzz_profile: str | None = None,
-              strict: bool = False, batch: str | None = None) -> str:
+              strict: bool = False, batch: str | None = None, extra: list[str] | None = None) -> str:
     """``pytest NODEID`` with the options given, quoted so that it pastes into a shell as one command
     (on one line: see :func:`talkqa.shell.quote`)."""
     from talkqa.shell import quote
@@ -561,6 +574,7 @@ def reproduce(nodeid: str, *, backend: str, sut: str = "reference", fuzz_profile
         parts.append("--talkqa-strict")
     if batch:
         parts.append(f"--talkqa-batch={batch}")
+    parts += extra or []
     return " ".join(quote(p) for p in parts)
 
 
@@ -587,6 +601,9 @@ def talkqa_check(
         try:
             bench = talkqa_backend.bench(document_from_json(document), tmp_path, flow=case.get("flow"))
             benches.append(bench)
+            from talkqa.settings import setting
+
+            bench.conflict_winner = setting(request.config, "conflict-winner")  # type: ignore[attr-defined]
             CHECKS[case["kind"]](bench, case)
             check_all_played(request)
         except Unsupported as exc:

@@ -548,7 +548,76 @@ def check_volume(bench: Bench, case: dict[str, Any], flow: Flow, src: ResourceCo
                                        f"(e.g. {missed[:3]!r})")
 
 
+# -- conflicting-edits ------------------------------------------------------------------------------
+
+#: Who should win when both sides edit the same property between two syncs (the ``conflict-winner``
+#: setting): the document states no rule, so it is the user's; ``source`` is the reference sync's.
+CONFLICT_WINNERS = ("source", "target", "newest", "any")
+
+
+def check_conflict(bench: Bench, case: dict[str, Any], flow: Flow, src: ResourceConnector,
+                   tgt: ResourceConnector) -> None:
+    """Both sides edit the same property between two syncs: afterwards both records hold the same
+    value (nothing diverges or is lost without a winner), and it is the expected winner's edit."""
+    if not flow.two_way:
+        raise Unsupported("conflicting edits: a one-way flow carries no target edit back, so both sides "
+                          "editing is not a conflict it resolves")
+    rows, skipped = editable_rows(bench, flow, src, tgt)
+    chosen = [e for e in rows if e.back]
+    if not chosen:
+        raise _none_left("conflicting edits", [*skipped, "no editable row carries target edits back"])
+    e, row = chosen[0], chosen[0].row
+    seed = case["line"] * 10 + 6
+    source_id, target_id, created = linked_pair(bench, case, flow, src, tgt, seed)
+    base = get_path(created, row.source)
+    mine = _fresh_value(e.domain, seed + 1, base)
+    theirs = _fresh_value(e.domain, seed + 2, mine)
+    if same(theirs, base):
+        theirs = _fresh_value(e.domain, seed + 3, mine)
+    # the source first, then the target: the target's edit is the newest
+    refused = (_edit(src, source_id, row.source, mine, "editing")
+               or _edit(tgt, target_id, row.target, theirs, "editing"))
+    if refused:
+        raise Unsupported(f"conflicting edits: {refused}")
+    mark = len(bench.writes)
+    bench.sync()
+    bench.sync()  # a sync may settle a conflict over two cycles
+    winner = getattr(bench, "conflict_winner", "source")
+    expected = {"source": mine, "target": theirs, "newest": theirs}.get(winner)
+    head = (f"{where(bench, case)}: {row.source} -> {row.target}: both sides edited between two syncs "
+            f"({src.entity}.{row.source} = {mine!r}, then {tgt.entity}.{row.target} = {theirs!r})")
+    # read both, live and replayed alike (a replay asks what its recording holds, in the same order)
+    held_source = get_path(src.get(source_id), row.source)
+    held_target = get_path(tgt.get(target_id), row.target)
+    if not bench.live:  # replayed: judge what the sync sent to the losing side
+        loser, loser_id, path = (tgt, target_id, row.target) if winner == "source" else (src, source_id, row.source)
+        to_loser = (loser.system, loser.entity, loser_id)
+        sent = [w.values[path] for w in bench.writes[mark:]  # what the two syncs sent it, the last
+                if (w.system, w.entity, w.record_id) == to_loser and path in w.values][-1:]
+        if expected is not None and not (sent and same(sent[0], expected)):
+            raise ChecklistFailure(f"{head}\n  the {winner} side should win (setting conflict-winner = {winner!r}), "
+                                   f"but the sync sent {loser.entity}.{path} "
+                                   f"{repr(sent[0]) if sent else 'no value'}", expected=expected,
+                                   actual=sent[0] if sent else None)
+        return
+    if not same(held_source, held_target):
+        raise ChecklistFailure(f"{head}\n  after two syncs the records disagree: the source holds {held_source!r}, "
+                               f"the target {held_target!r} (neither edit won: the records diverged)",
+                               expected=expected if expected is not None else mine, actual=held_target)
+    if expected is None:  # any winner, as long as it is one of the two edits
+        if not (same(held_source, mine) or same(held_source, theirs)):
+            raise ChecklistFailure(f"{head}\n  after two syncs both hold {held_source!r}: neither side's edit",
+                                   expected=mine, actual=held_source)
+        return
+    if not same(held_source, expected):
+        lost = theirs if winner == "source" else mine
+        raise ChecklistFailure(f"{head}\n  the {winner} side should win (setting conflict-winner = {winner!r}), "
+                               f"but both hold {held_source!r}: the edit {lost!r} won instead", expected=expected,
+                               actual=held_source)
+
+
 TEETH: dict[str, Callable[[Bench, dict[str, Any], Flow, ResourceConnector, ResourceConnector], None]] = {
+    "conflicting-edits": check_conflict,
     "clears-both-ways": check_clearing,
     "no-collateral-damage": check_collateral,
     "case-and-whitespace-edits": check_case_and_whitespace,

@@ -217,3 +217,22 @@ def test_an_object_a_record_cannot_lack_is_not_made_sparse() -> None:
     assert _not_optional(bench, None, person, "address") is None  # type: ignore
     held = SimpleNamespace(flow_predicate=lambda flow: SimpleNamespace(path="address.city"))
     assert "which the flow's condition reads" in str(_not_optional(held, None, person, "address"))  # type: ignore
+
+
+@pytest.mark.parametrize(("winner", "wins"), [("source", True), ("any", True), ("target", False), ("newest", False)])
+@pytest.mark.parametrize("which", ["seed", "generic"])
+def test_conflicting_edits_hold_the_sync_to_the_expected_winner(backends: Any, which: str, winner: str, wins: bool,
+                                                                tmp_path: Path) -> None:
+    # the reference sync lets the source win a conflict (and logs it): other settings must fail it
+    document = SEED if which == "seed" else GENERIC
+    case = next(c for c in link_cases(document) if c["check"] == "conflicting-edits" and c["flow"] == 0)
+    bench = backends[which].bench(document, tmp_path / f"conflict-{winner}")
+    bench.conflict_winner = winner  # type: ignore[attr-defined]
+    try:
+        if wins:
+            check_link(bench, case)
+        else:
+            with pytest.raises(ChecklistFailure, match=f"the {winner} side should win"):
+                check_link(bench, case)
+    finally:
+        bench.close()
