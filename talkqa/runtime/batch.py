@@ -145,6 +145,10 @@ def run_batch(
             except Unsupported as exc:
                 out.verdicts[_key(case)] = Verdict(reason=str(exc))
                 continue
+            if case["kind"] == "fuzz":
+                from talkqa.runtime.fuzz import siblings_decide_empty
+
+                domain = siblings_decide_empty(flow, row, domain)
             planned.append((case, flow, row, src, tgt, domain))
     finally:
         viewer.close()

@@ -182,6 +182,15 @@ def one_example(bench: Bench, case: dict[str, Any], value: Any) -> None:
         )
 
 
+def siblings_decide_empty(flow: Any, row: Any, domain: Domain) -> Domain:
+    """No empty value for a row that shares its target with another row (fan-in) or its source with
+    another target (fan-out): an empty value there is not carried as such, a sibling's value is
+    (the first non-empty source wins), so the empty value is no example of this row."""
+    rows = list(flow.syncable_rows)
+    shared = sum(r.target == row.target for r in rows) > 1 or sum(r.source == row.source for r in rows) > 1
+    return dataclasses.replace(domain, empty_ok=False) if shared and getattr(domain, "empty_ok", False) else domain
+
+
 def empty_refused(bench: Bench, case: dict[str, Any]) -> str | None:
     """Why one of the row's systems refuses a record with the row's field empty or whitespace-only,
     though its field spec allows it (None: both accept it). Closes ``bench``."""
@@ -218,7 +227,7 @@ def run_fuzz(request: pytest.FixtureRequest, backend: Any, document: Document, c
         raise Unsupported("identifier row: the systems assign ids, so there is no value to fuzz (its mapping "
                           "test checks it)")
     _writable(src, tgt, row, case["direction"])
-    domain = _domain(src, tgt, row, probe, flow)
+    domain = siblings_decide_empty(flow, row, _domain(src, tgt, row, probe, flow))
     gap = domain_gap(src.fields[row.source], tgt.fields[row.target])
     probe.close()
     recording = (getattr(request.config.option, "record_mode", None) or "none") != "none"
