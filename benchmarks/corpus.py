@@ -196,6 +196,14 @@ def main() -> int:
         print(f"  {n:6d}  {name}")
         for text, m in examples[name].most_common(2):
             print(f"            e.g. ({m}) {text}")
+    flow_checks = [e for e in entries if (e["document"], e["line"]) not in rows and e["kind"] == "link"]
+    flow_failed = [e for e in flow_checks if e["outcome"] == "failed"]
+    print(f"flow checks (link policy and beyond one value): {len(flow_checks)}, failing {len(flow_failed)}   "
+          f"goal 0  {'met' if not flow_failed else 'NOT met'}")
+    for e in flow_failed[:20]:
+        lines = (e.get("message") or "").strip().splitlines()
+        print(f"  {Path(e['document']).name}:{e['line']} {e.get('check') or e['case_id']}: "
+              f"{lines[1].strip()[:140] if len(lines) > 1 else ''}")
     if failures:
         print("failures by first line:")
         for text, n in failures.most_common(15):
