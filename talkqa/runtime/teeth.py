@@ -317,8 +317,12 @@ def check_collateral(bench: Bench, case: dict[str, Any], flow: Flow, src: Resour
                             value, "editing")
             if refused:
                 raise Unsupported(refused)
-            allowed = {SOURCE: {row.source, *derived.get((SOURCE, row.source), ())},
-                       TARGET: {row.target, *derived.get((TARGET, row.target), ())}}
+            # the edit may also reach what other rows (conditional ones too) carry from the same source
+            # field or into the same target field: a fan-out or fan-in the document states
+            siblings = [r for r in flow.mappings if r is not row and (r.source == row.source
+                                                                             or r.target == row.target)]
+            allowed = {SOURCE: {row.source, *derived.get((SOURCE, row.source), ()), *(r.source for r in siblings)},
+                       TARGET: {row.target, *derived.get((TARGET, row.target), ()), *(r.target for r in siblings)}}
             damage = _damage(bench, mark, [(src, source_id, before[SOURCE], allowed[SOURCE]),
                                            (tgt, target_id, before[TARGET], allowed[TARGET])])
             if damage:
@@ -452,14 +456,22 @@ def _tally(bench: Bench, since: int, connector: ResourceConnector, path: str) ->
     """Writes of the sync since ``since`` to ``connector``'s records: how many per record, and the values
     of ``path`` created."""
     per: dict[str, int] = {}
-    made: list[Any] = []
+    made: dict[str, Any] = {}  # record id -> the value of ``path`` it was created with
+    completed: set[str] = set()  # records created in this window whose first update completes the create
     for w in bench.writes[since:]:
         if (w.system, w.entity) != (connector.system, connector.entity) or w.record_id is None:
             continue
+        if w.op != "create" and w.record_id in made and w.record_id not in completed:
+            # a create followed by one update in the same sync (a repeated section of the document fills
+            # in its rows after its sibling created the record) is one write of that record
+            completed.add(w.record_id)
+            if path in w.values:
+                made[w.record_id] = w.values[path]
+            continue
         per[w.record_id] = per.get(w.record_id, 0) + 1
         if w.op == "create":
-            made.append(w.values.get(path))
-    return per, made
+            made[w.record_id] = w.values.get(path)
+    return per, list(made.values())
 
 
 def _holding(bench: Bench, connector: ResourceConnector, ids: set[str], path: str) -> list[Any]:
