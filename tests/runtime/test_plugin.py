@@ -94,7 +94,7 @@ def test_parallel_and_serial_runs_give_the_same_checklist(suite: Path, tmp_path:
         assert "talkqa checklist" in done.stdout  # the merged matrix is printed under xdist too
         outcomes[workers] = {(e["nodeid"], e["outcome"], e["line"]) for e in load(path)}
     assert outcomes["0"] == outcomes["2"]
-    assert len(outcomes["0"]) == 34 + 10  # the seed's 2 flows × 5 checks beyond one value per row (pending)
+    assert len(outcomes["0"]) == 34 + 12  # the seed's 2 flows × 6 checks beyond one value per row
 
 
 def test_a_sync_that_never_carries_edits_back_fails_the_checklist(suite: Path, tmp_path: Path) -> None:

@@ -97,7 +97,7 @@ def test_the_reference_sync_passes_every_row_of_both_documents(good: Run) -> Non
         document = f"spec/{spec.file_name}"
         assert rows_checked(entries, document) == {(line, d) for line in lines for d in ("forward", "reverse")}
         links = {e["case_id"] for e in entries if e["document"] == document and e["kind"] == "link"}
-        assert len(links) == 3 + 5  # and the checks beyond one value per row (docs/generated-suite.md)
+        assert len(links) == 3 + 6  # and the checks beyond one value per row (docs/generated-suite.md)
         assert all(e["outcome"] == "passed" for e in entries if e["kind"] == "link" and "sparse" not in e["case_id"])
     skipped = [e for e in entries if e["outcome"] == "skipped" and "[sparse-records]" not in e["case_id"]]
     assert all("no nested object on either side" in e["message"] for e in entries
