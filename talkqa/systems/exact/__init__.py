@@ -20,9 +20,9 @@ from talkqa.connectors.base import FieldSpec, ResourceConnector
 from talkqa.connectors.codecs import EXACT_DATE, EXACT_DATE_MS, ISO_DATE
 from talkqa.connectors.config import Endpoints, ExactConfig
 from talkqa.connectors.secret import Secret
-from talkqa.simulators.inprocess import serve_in_process, stop_in_process
-from talkqa.systems.base import SimulatorHandle, SystemKey, SystemPlugin, SystemSession
+from talkqa.systems.base import SystemKey, SystemPlugin, SystemSession
 from talkqa.systems.exact.fields import EXACT_CONTACT_FIELDS
+from talkqa.systems.tenants import TenantSimulators
 
 REDIRECT_URI = "http://127.0.0.1/talkqa/oauth/callback"  # never called: the simulator consents at once
 
@@ -58,27 +58,15 @@ class _Session(SystemSession):
         self.connections.close()
 
 
-class _Handle(SimulatorHandle):
+class _Handle(TenantSimulators):
     """One Exact simulator per tenant, started on first use."""
 
-    def __init__(self, clock: Clock, rate_limits: bool, in_process: bool = False) -> None:
-        self.clock = clock
-        self.rate_limits = rate_limits
-        self.in_process = in_process
-        self._sims: dict[str, Any] = {}
-
-    def _sim(self, tenant: str) -> Any:
+    def make(self, tenant: str) -> Any:
         from talkqa.simulators.exact import ExactKeys, ExactSettings, ExactSimulator
 
-        if tenant not in self._sims:
-            keys = ExactKeys(f"sim-{secrets.token_hex(8)}", f"sim-secret-{secrets.token_hex(12)}", REDIRECT_URI,
-                             division_of(tenant))
-            sim = ExactSimulator(keys, settings=ExactSettings(rate_limits=self.rate_limits), clock=self.clock)
-            sim.start()
-            if self.in_process:
-                serve_in_process(sim.url, sim.app, sim.handle_request)
-            self._sims[tenant] = sim
-        return self._sims[tenant]
+        keys = ExactKeys(f"sim-{secrets.token_hex(8)}", f"sim-secret-{secrets.token_hex(12)}", REDIRECT_URI,
+                         division_of(tenant))
+        return ExactSimulator(keys, settings=ExactSettings(rate_limits=self.rate_limits), clock=self.clock)
 
     def config(self, key: SystemKey) -> ExactConfig:
         sim = self._sim(key.tenant)
@@ -101,29 +89,7 @@ class _Handle(SimulatorHandle):
         sim.age_tokens(sim.settings.access_token_lifetime, refresh)
         return dataclasses.replace(config, refresh_token=Secret(refresh))
 
-    def api_calls(self) -> int:
-        return sum(getattr(sim, "api_calls", 0) for sim in self._sims.values())
 
-    def faults_fired(self) -> int:
-        return sum(getattr(sim, "faults_fired", 0) for sim in self._sims.values())
-
-    def inject_faults(self, faults: list[dict[str, Any]]) -> bool:
-        for sim in self._sims.values():
-            sim.admin.add_faults(*[dict(f) for f in faults])
-        return True
-
-    def reset(self) -> None:
-        for sim in self._sims.values():
-            sim.admin.reset()
-
-    def stop(self) -> None:
-        for sim in self._sims.values():
-            stop_in_process(sim.url)
-            sim.stop()
-        self._sims.clear()
-
-    def simulator(self, tenant: str = "") -> Any:
-        return self._sim(tenant)
 
 
 class ExactPlugin(SystemPlugin):

@@ -20,10 +20,10 @@ from talkqa.clock import Clock
 from talkqa.connectors.base import FieldSpec, ResourceConnector
 from talkqa.connectors.codecs import ISO_DATE, PO_V1_DATE
 from talkqa.connectors.config import Endpoints, PowerOfficeConfig
-from talkqa.simulators.inprocess import serve_in_process, stop_in_process
-from talkqa.systems.base import SimulatorHandle, SystemKey, SystemPlugin, SystemSession
+from talkqa.systems.base import SystemKey, SystemPlugin, SystemSession
 from talkqa.systems.exact import tenant_env
 from talkqa.systems.powerofficego.fields import POWEROFFICE_CONTACTPERSON_FIELDS, POWEROFFICE_SUPPLIER_FIELDS
+from talkqa.systems.tenants import TenantSimulators
 
 
 class _Session(SystemSession):
@@ -43,28 +43,15 @@ class _Session(SystemSession):
         self.connections.close()
 
 
-class _Handle(SimulatorHandle):
+class _Handle(TenantSimulators):
     """One PowerOffice Go simulator per tenant, started on first use."""
 
-    def __init__(self, clock: Clock, rate_limits: bool, in_process: bool = False) -> None:
-        self.clock = clock
-        self.rate_limits = rate_limits
-        self.in_process = in_process
-        self._sims: dict[str, Any] = {}
-
-    def _sim(self, tenant: str) -> Any:
+    def make(self, tenant: str) -> Any:
         from talkqa.simulators.poweroffice import PowerOfficeKeys, PowerOfficeSettings, PowerOfficeSimulator
 
-        if tenant not in self._sims:
-            keys = PowerOfficeKeys(f"sim-app-{secrets.token_hex(8)}", f"sim-client-{secrets.token_hex(8)}",
-                                   f"sim-sub-{secrets.token_hex(8)}")
-            sim = PowerOfficeSimulator(keys, settings=PowerOfficeSettings(rate_limits=self.rate_limits),
-                                       clock=self.clock)
-            sim.start()
-            if self.in_process:
-                serve_in_process(sim.url, sim.app, sim.handle_request)
-            self._sims[tenant] = sim
-        return self._sims[tenant]
+        keys = PowerOfficeKeys(f"sim-app-{secrets.token_hex(8)}", f"sim-client-{secrets.token_hex(8)}",
+                               f"sim-sub-{secrets.token_hex(8)}")
+        return PowerOfficeSimulator(keys, settings=PowerOfficeSettings(rate_limits=self.rate_limits), clock=self.clock)
 
     def config(self, key: SystemKey) -> PowerOfficeConfig:
         sim = self._sim(key.tenant)
@@ -75,29 +62,7 @@ class _Handle(SimulatorHandle):
         assert po is not None
         return po
 
-    def api_calls(self) -> int:
-        return sum(getattr(sim, "api_calls", 0) for sim in self._sims.values())
 
-    def faults_fired(self) -> int:
-        return sum(getattr(sim, "faults_fired", 0) for sim in self._sims.values())
-
-    def inject_faults(self, faults: list[dict[str, Any]]) -> bool:
-        for sim in self._sims.values():
-            sim.admin.add_faults(*[dict(f) for f in faults])
-        return True
-
-    def reset(self) -> None:
-        for sim in self._sims.values():
-            sim.admin.reset()
-
-    def stop(self) -> None:
-        for sim in self._sims.values():
-            stop_in_process(sim.url)
-            sim.stop()
-        self._sims.clear()
-
-    def simulator(self, tenant: str = "") -> Any:
-        return self._sim(tenant)
 
 
 class PowerOfficePlugin(SystemPlugin):
