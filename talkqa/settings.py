@@ -1,18 +1,8 @@
 """A run's settings: the command line first, then pytest's ini, then ``[tool.talkqa]`` in
 ``pyproject.toml``, then the defaults (docs/reference.md#settings).
 
-=============  ==========================  ======================  ===================================
-setting        command line                pytest ini              ``[tool.talkqa]``
-=============  ==========================  ======================  ===================================
-backend        ``--talkqa-backend``        ``talkqa_backend``      ``backend = "auto"``
-sut            ``--talkqa-sut``            ``talkqa_sut``          ``sut = "command:..."``
-fuzz profile   ``--talkqa-fuzz-profile``   ``talkqa_fuzz_profile`` ``fuzz-profile = "ci"``
-strict         ``--talkqa-strict``         ``talkqa_strict``       ``strict = true``
-min checked    ``--talkqa-min-checked``    ``talkqa_min_checked``  ``min-checked = 90``
-batch          ``--talkqa-batch``          ``talkqa_batch``        ``batch = "off"``
-faults         ``--talkqa-faults``         ``talkqa_faults``       ``faults = "transient"``
-conflicts      ``--talkqa-conflict-winner``  ``talkqa_conflict_winner``  ``conflict-winner = "newest"``
-=============  ==========================  ======================  ===================================
+A setting ``name`` is the option ``--talkqa-<name>``, the ini key ``talkqa_<name>`` (dashes as
+underscores) and the key ``<name>`` of ``[tool.talkqa]``; the table of them is in docs/reference.md.
 
 A bad value anywhere is a usage error naming where it came from (file and line for files).
 """
@@ -68,25 +58,60 @@ def _percent(value: Any) -> float:
 
 @dataclass(frozen=True)
 class Setting:
+    """One run setting: its ``[tool.talkqa]`` key, validation, default, and the pytest option it is."""
+
     name: str  # as in [tool.talkqa]
-    option: str  # the pytest command-line option
-    ini: str
     check: Callable[[Any], Any]
     default: Any
+    help: str
+    choices: tuple[str, ...] | None = None
+    flag: bool = False  # a switch on the command line (--talkqa-strict)
+    metavar: str | None = None
 
+    @property
+    def option(self) -> str:
+        return f"--talkqa-{self.name}"
+
+    @property
+    def ini(self) -> str:
+        return f"talkqa_{self.name.replace('-', '_')}"
+
+
+def _setting(name: str, choices: tuple[str, ...], default: Any, help: str) -> Setting:
+    return Setting(name, _choice(choices), default, help, choices=choices)
+
+
+BATCH_MODES = ("auto", "on", "off")
+FAULT_PROFILES = ("none", "transient", "hostile")
+CONFLICT_WINNERS = ("source", "target", "newest", "any")
 
 SETTINGS = {
     s.name: s
     for s in (
-        Setting("backend", "--talkqa-backend", "talkqa_backend", _choice(BACKENDS), None),
-        Setting("sut", "--talkqa-sut", "talkqa_sut", _sut, "reference"),
-        Setting("fuzz-profile", "--talkqa-fuzz-profile", "talkqa_fuzz_profile", _choice(FUZZ_PROFILES), None),
-        Setting("strict", "--talkqa-strict", "talkqa_strict", _bool, False),
-        Setting("min-checked", "--talkqa-min-checked", "talkqa_min_checked", _percent, None),
-        Setting("batch", "--talkqa-batch", "talkqa_batch", _choice(("auto", "on", "off")), "auto"),
-        Setting("faults", "--talkqa-faults", "talkqa_faults", _choice(("none", "transient", "hostile")), "none"),
-        Setting("conflict-winner", "--talkqa-conflict-winner", "talkqa_conflict_winner",
-                _choice(("source", "target", "newest", "any")), "source"),
+        _setting("backend", BACKENDS, None,
+                 "where HTTP goes: auto (default: a module's cassettes where it has recordings, else the simulators), "
+                 "cassettes (replay only), simulators (in-process), sandbox (TALKQA_<SYSTEM>_* endpoints). "
+                 "Recording (--record-mode other than none) implies simulators."),
+        Setting("sut", _sut, "reference",
+                "the system under test: 'reference' (talkqa's reference sync, the default) or "
+                "'command:<shell command>'"),
+        _setting("fuzz-profile", FUZZ_PROFILES, None,
+                 "how hard fuzz tests try: ci (25 derandomised examples; default when $CI is set), dev (50), "
+                 "nightly (500)"),
+        Setting("strict", _bool, False, "a row with no recording yet (pending) fails instead of being skipped",
+                flag=True),
+        Setting("min-checked", _percent, None, "fail the run when fewer than PCT%% of the documents' rows were "
+                "checked (not skipped, pending or unrun)", metavar="PCT"),
+        _setting("batch", BATCH_MODES, "auto",
+                 "judge a document's mapping and fuzz checks from a few shared runs of the system under test (auto, "
+                 "the default: on for an external sync on a live backend; off: one check at a time)"),
+        _setting("faults", FAULT_PROFILES, "none",
+                 "run live checks on simulators that misbehave: transient (429s, 503s, lost reads) or hostile (also "
+                 "lost writes and dropped connections); implies the simulators backend"),
+        _setting("conflict-winner", CONFLICT_WINNERS, "source",
+                 "which edit must win when both sides edit the same property between two syncs (the documents "
+                 "state no rule): source (the default, as the reference sync), target, newest, or any (only: they "
+                 "agree)"),
     )
 }
 

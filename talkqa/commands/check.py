@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from talkqa.commands.documents import report_error
+from talkqa.settings import BACKENDS, FUZZ_PROFILES
 
 
 def _generate(paths: tuple[str, ...], out_dir: str, frozen: bool) -> list[Path]:
@@ -36,7 +37,7 @@ def _pytest(modules: list[Path], extra: list[str]) -> int:
 @click.option("--frozen", is_flag=True, help="Do not regenerate: fail if the generated suite is stale.")
 @click.option(
     "--backend",
-    type=click.Choice(["auto", "cassettes", "simulators", "sandbox"]),
+    type=click.Choice(BACKENDS),
     default=None,
     help="auto (default): each document's cassettes where it has recordings, the simulators otherwise; or replay only, "
     "the simulators only, or the configured sandboxes.",
@@ -52,7 +53,7 @@ def _pytest(modules: list[Path], extra: list[str]) -> int:
 @click.option("--results", "results_path", default=None, help="Also keep the results JSON (one entry per test).")
 @click.option(
     "--fuzz-profile",
-    type=click.Choice(["ci", "dev", "nightly"]),
+    type=click.Choice(FUZZ_PROFILES),
     default=None,
     help="How hard fuzz tests try (default: ci when $CI is set, else dev).",
 )

@@ -22,8 +22,6 @@ if TYPE_CHECKING:
     from talkqa.runtime.backends import Backend
     from talkqa.runtime.failures import Failure
 
-#: Names of the backends (kept here so the plugin imports nothing heavy until a talkqa test runs).
-BACKEND_NAMES = ("auto", "cassettes", "sandbox", "simulators")
 RESULTS = pytest.StashKey[Any]()
 ORPHANS = pytest.StashKey[list]()
 
@@ -43,68 +41,21 @@ MARKERS = [
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    from talkqa.settings import SETTINGS
+
     group = parser.getgroup("talkqa", "talkqa generated conformance suites")
-    group.addoption(
-        "--talkqa-backend",
-        choices=BACKEND_NAMES,
-        default=None,
-        help="where HTTP goes: auto (default: a module's cassettes where it has recordings, else the simulators), "
-        "cassettes (replay only), simulators (in-process), sandbox (TALKQA_<SYSTEM>_* endpoints). "
-        "Recording (--record-mode other than none) implies simulators.",
-    )
-    group.addoption(
-        "--talkqa-fuzz-profile",
-        choices=("ci", "dev", "nightly"),
-        default=None,
-        help="how hard fuzz tests try: ci (25 derandomised examples; default when $CI is set), dev (50), nightly (500)",
-    )
     group.addoption(
         "--talkqa-results",
         default=None,
         metavar="PATH",
         help="write the checklist outcome (one entry per generated test) as JSON to PATH",
     )
-    group.addoption(
-        "--talkqa-strict",
-        action="store_true",
-        default=None,
-        help="a row with no recording yet (pending) fails instead of being skipped as pending",
-    )
-    group.addoption(
-        "--talkqa-sut",
-        default=None,
-        help="the system under test: 'reference' (talkqa's reference sync, the default) or 'command:<shell command>'",
-    )
-    group.addoption(
-        "--talkqa-min-checked",
-        default=None,
-        metavar="PCT",
-        help="fail the run when fewer than PCT%% of the documents' rows were checked (not skipped, pending or unrun)",
-    )
-    group.addoption(
-        "--talkqa-batch",
-        choices=("auto", "on", "off"),
-        default=None,
-        help="judge a document's mapping and fuzz checks from a few shared runs of the system under test "
-        "(auto, the default: on for an external sync on a live backend; off: one check at a time)",
-    )
-    group.addoption(
-        "--talkqa-faults",
-        choices=("none", "transient", "hostile"),
-        default=None,
-        help="run live checks on simulators that misbehave: transient (429s, 503s, lost reads) or hostile (also "
-        "lost writes and dropped connections); implies the simulators backend",
-    )
-    group.addoption(
-        "--talkqa-conflict-winner",
-        choices=("source", "target", "newest", "any"),
-        default=None,
-        help="which edit must win when both sides edit the same property between two syncs (the documents state "
-        "no rule): source (the default, as the reference sync), target, newest, or any (only: they agree)",
-    )
-    from talkqa.settings import SETTINGS
-
-    for setting in SETTINGS.values():
+    for setting in SETTINGS.values():  # each run setting (talkqa/settings.py), also as ini and [tool.talkqa]
+        if setting.flag:
+            group.addoption(setting.option, action="store_true", default=None, help=setting.help)
+        else:
+            group.addoption(setting.option, choices=setting.choices, default=None, metavar=setting.metavar,
+                            help=setting.help)
         parser.addini(setting.ini, f"talkqa: default of {setting.option} (see docs/reference.md#settings)")
 
 

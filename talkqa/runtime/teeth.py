@@ -562,11 +562,6 @@ def check_volume(bench: Bench, case: dict[str, Any], flow: Flow, src: ResourceCo
 
 # -- conflicting-edits ------------------------------------------------------------------------------
 
-#: Who should win when both sides edit the same property between two syncs (the ``conflict-winner``
-#: setting): the document states no rule, so it is the user's; ``source`` is the reference sync's.
-CONFLICT_WINNERS = ("source", "target", "newest", "any")
-
-
 def check_conflict(bench: Bench, case: dict[str, Any], flow: Flow, src: ResourceConnector,
                    tgt: ResourceConnector) -> None:
     """Both sides edit the same property between two syncs: afterwards both records hold the same
