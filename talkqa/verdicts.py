@@ -154,12 +154,14 @@ class Summary:
         out: list[str] = []
         document = None
         shown = 0
+        backends: dict[str, set[str]] = defaultdict(set)  # per document, where its checks ran
+        for f in self.flows:
+            backends[f.document] |= {e.get("backend") or "" for e in f.entries()} - {""}
         for f in self.flows:
             if f.document != document:
                 document = f.document
-                backends = sorted({e.get("backend") or "" for g in self.flows if g.document == document
-                                   for e in g.entries()} - {""})
-                out.append(f"{document}  ({'; '.join(HOW.get(b, b) for b in backends) or 'not run'})")
+                how = "; ".join(HOW.get(b, b) for b in sorted(backends[document])) or "not run"
+                out.append(f"{document}  ({how})")
             out.append(f"  {SYMBOL[f.state]} {f.flow} (line {f.line}): {flow_counts(f)}")
             for r in f.rows:
                 if r.state != "failed":
