@@ -257,12 +257,14 @@ def _damage(bench: Bench, since: int, sides: list[tuple[ResourceConnector, str, 
                 continue
             for path, value in w.values.items():
                 if path not in allowed and path in before and not same(value, before[path]):
-                    found.append(f"the sync wrote {connector.entity}.{path} = {value!r} (it was {before[path]!r})")
+                    found.append(f"the sync wrote {connector.system} {connector.entity}.{path} = {value!r} "
+                                 f"(it was {before[path]!r})")
         now = _snapshot(connector, record_id)  # replayed too, so recordings and replays ask the same
         if bench.live:
             for path, value in now.items():
                 if path not in allowed and not same(value, before.get(path)):
-                    found.append(f"{connector.entity}.{path} is {value!r} (it was {before.get(path)!r})")
+                    found.append(f"{connector.system} {connector.entity}.{path} is {value!r} "
+                                 f"(it was {before.get(path)!r})")
     return list(dict.fromkeys(found))
 
 

@@ -224,6 +224,8 @@ class Systems:
                 session = sessions[skey] = plugin.open(key, config, clock=self.clock, seed=seed)
                 binding.sessions.append(session)
             connector = connectors[(key_text, entity)] = session.connector(entity)
+            if key.tenant:  # a second tenant of one system is another system to the checks (writes, messages)
+                connector.system = str(key)  # type: ignore[misc]
             return connector
 
         binding.resolve = resolve
