@@ -53,7 +53,7 @@ class Profile:
     token_url: str = ""  # for oauth2 types, relative to base_url unless absolute
     # paging
     paging: str = "cursor"
-    page_size: int = 50
+    page_size: int = 10  # small, so a volume check (two pages and one) stays cheap; real APIs state theirs
     size_param: str = "limit"
     cursor_param: str = "cursor"
     next_cursor_path: str = "next_cursor"
