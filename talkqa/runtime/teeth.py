@@ -104,7 +104,12 @@ def _row_case(case: dict[str, Any], row: Row, direction: str) -> dict[str, Any]:
 
 
 def _none_left(check: str, skipped: list[str]) -> Unsupported:
-    return Unsupported(f"{check}: no row of this flow can be tried ({'; '.join(skipped) or 'the flow has no row'})")
+    """Why a flow check cannot apply: one first line that is the same for every flow (the checklist groups
+    reasons by it), then why each row was set aside, a line each (results JSON, JUnit, ``-rs``)."""
+    if not skipped:
+        return Unsupported(f"{check}: no row of this flow can be tried (the flow has no row)")
+    return Unsupported(f"{check}: no row of this flow can be tried (every row is set aside: why, below)\n"
+                       + "\n".join(f"  {why}" for why in skipped))
 
 
 def _edit(connector: ResourceConnector, record_id: str, path: str, value: Any, what: str) -> str | None:

@@ -18,6 +18,7 @@ from talkqa.mutants import activate
 from talkqa.runtime.backends import SimulatorsBackend
 from talkqa.runtime.checks import ChecklistFailure, Unsupported, check_link
 from talkqa.runtime.sut import SutFailed
+from talkqa.systems.generic.profile import DEFAULT
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = parse_file(ROOT / "spec" / "powerofficego-exact.rst")
@@ -177,9 +178,10 @@ def test_every_record_once_passes_on_more_than_two_pages_and_catches_a_first_pag
     run(backends, "generic", "every-record-once", 0, tmp_path)
     with pytest.raises(ChecklistFailure) as failed:
         run(backends, "generic", "every-record-once", 0, tmp_path, "first-page-only")
-    # the generic system's default page is 50 records: 101 sources, one page of them arrives
-    assert "101 new Person records (two pages of each system and one more) gave 50 new Contact records" in str(
-        failed.value)
+    # two pages of the generic system's default profile and one more go in; one page of them arrives
+    size = DEFAULT.page_size
+    assert (f"{2 * size + 1} new Person records (two pages of each system and one more) gave {size} new Contact "
+            "records") in str(failed.value)
 
 
 def test_every_record_once_says_why_when_two_pages_are_too_many(backends: Any, tmp_path: Path) -> None:
