@@ -35,13 +35,15 @@ SAFETY = 0.1
 class BudgetSpent(Exception):
     """A system's API budget is spent. Not a ConnectorError: no sync or check catches it."""
 
-    def __init__(self, system: str, calls: int) -> None:
-        super().__init__(system, calls)
+    def __init__(self, system: str, calls: int, need: int = 0) -> None:
+        super().__init__(system, calls, need)
         self.system = system
         self.calls = calls
+        self.need = need  # what a check costs on average, when that is more than is left
 
     def __str__(self) -> str:
-        return f"{BUDGET_PREFIX}{self.system} spent ({self.calls} calls)"
+        more = f"; a check costs about {self.need}" if self.need else ""
+        return f"{BUDGET_PREFIX}{self.system} spent ({self.calls} calls{more})"
 
 
 def parse_budget(value: Any) -> tuple[int | None, dict[str, int]]:
@@ -128,21 +130,30 @@ class RunBudget:
         with self._data(write=False) as data:
             return dict(data.get("calls", {}))
 
-    def spent(self, systems: list[str]) -> BudgetSpent | None:
-        """The first of ``systems`` whose budget is spent (before a check starts), else None."""
-        calls = self.calls()
+    def spent(self, systems: list[str], kind: str = "check") -> BudgetSpent | None:
+        """The first of ``systems`` whose budget is spent, or too short for what a check of ``kind``
+        (``check``, ``example``) has cost on average so far (a check started is not left half done, its
+        records not left behind), else None."""
+        with self._data(write=False) as data:
+            calls = data.get("calls", {})
+            costs = data.get("costs", {}).get(kind, {})
         for system in systems:
-            if calls.get(system, 0) >= self.budget_of(system):
-                return BudgetSpent(system, calls.get(system, 0))
+            made = calls.get(system, 0)
+            need = math.ceil(_dearest(costs, system))
+            if made >= self.budget_of(system):
+                return BudgetSpent(system, made)
+            if made + need > self.budget_of(system):
+                return BudgetSpent(system, made, need)
         return None
 
-    def note(self, kind: str, cost: Mapping[str, int], count: int = 1) -> None:
-        """A check (``kind`` ``check``) or ``count`` fuzz examples (``example``) cost ``cost`` calls."""
+    def note(self, kind: str, cost: Mapping[str, int], count: int = 1, group: str = "") -> None:
+        """A check (``kind`` ``check``) or ``count`` fuzz examples (``example``) of ``group`` (a flow: its
+        entities decide what a check costs) cost ``cost`` calls."""
         with self._data() as data:
             costs = data.setdefault("costs", {}).setdefault(kind, {})
             for system, n in cost.items():
-                total, seen = costs.get(system, [0, 0])
-                costs[system] = [total + n, seen + count]
+                total, seen = costs.setdefault(group, {}).get(system, [0, 0])
+                costs[group][system] = [total + n, seen + count]
             if kind == "check":
                 data["checks_done"] = data.get("checks_done", 0) + 1
             else:
@@ -157,9 +168,9 @@ class RunBudget:
             left_checks = max(0, checks - data.get("checks_done", 0))
             left_fuzz = max(1, fuzz - data.get("fuzz_done", 0))
         n = full
-        for system in systems:
-            per_check = _average(costs.get("check", {}).get(system))
-            per_example = _average(costs.get("example", {}).get(system)) or per_check
+        for system in systems:  # the dearest flow's average: the tests still to come may all be like it
+            per_check = _dearest(costs.get("check", {}), system)
+            per_example = _dearest(costs.get("example", {}), system) or per_check
             if not per_example:
                 continue  # nothing measured yet: the budget still caps it
             remaining = self.budget_of(system) - calls.get(system, 0)
@@ -169,6 +180,11 @@ class RunBudget:
 
 def _average(entry: list[int] | None) -> float:
     return entry[0] / entry[1] if entry and entry[1] else 0.0
+
+
+def _dearest(groups: Mapping[str, Mapping[str, list[int]]], system: str) -> float:
+    """The highest average cost for ``system`` over the groups (flows) measured so far."""
+    return max((_average(g.get(system)) for g in groups.values()), default=0.0)
 
 
 def plan_examples(full: int, remaining: int, per_check: float, per_example: float, checks_left: int,

@@ -815,8 +815,12 @@ EDGE_ALLOWANCE = 5
 
 
 def ledger_folder(config: pytest.Config) -> Path:
-    """Where a sandbox run lists the records it could not remove (one JSON-lines file per system)."""
-    return Path(str(config.rootpath)) / ".talkqa" / "sandbox"
+    """Where a sandbox run lists the records it could not remove (one JSON-lines file per system):
+    ``$TALKQA_SANDBOX_LEDGER``, else ``.talkqa/sandbox`` under the run's root folder."""
+    import os
+
+    chosen = os.environ.get("TALKQA_SANDBOX_LEDGER")
+    return Path(chosen) if chosen else Path(str(config.rootpath)) / ".talkqa" / "sandbox"
 
 
 def _systems(document: Any) -> list[str]:
@@ -857,7 +861,7 @@ def within_budget(request: pytest.FixtureRequest, backend: Any, document: Any, c
         return
     backend.test = request.node.nodeid
     systems = _systems(document)
-    spent = budget.spent(systems)
+    spent = budget.spent(systems, "example" if case["kind"] == "fuzz" else "check")
     if spent is not None:
         _skip(request, case, spent)
     before = dict(budget.local)
@@ -871,10 +875,11 @@ def within_budget(request: pytest.FixtureRequest, backend: Any, document: Any, c
         raise
     finally:
         cost = {k: v - before.get(k, 0) for k, v in budget.local.items() if v - before.get(k, 0)}
+        group = f"{document.path}#{case.get('flow')}#{case.get('direction', '')}"  # what decides a cost
         if case["kind"] == "fuzz":
-            budget.note("example", cost, max(1, backend.benches - benches))
+            budget.note("example", cost, max(1, backend.benches - benches), group)
         else:
-            budget.note("check", cost)
+            budget.note("check", cost, 1, group)
 
 
 def planned_examples(request: pytest.FixtureRequest, backend: Any, document: Any) -> int | None:
