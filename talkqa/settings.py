@@ -46,6 +46,14 @@ def _bool(value: Any) -> bool:
     raise ValueError(f"must be true or false, not {value!r}")
 
 
+def _budget(value: Any) -> str:
+    """``N`` (every system) or ``slug=N,slug=N`` (those systems; the others keep their default)."""
+    from talkqa.runtime.budget import parse_budget
+
+    parse_budget(value)
+    return str(value).strip()
+
+
 def _percent(value: Any) -> float:
     try:
         number = float(value)
@@ -108,6 +116,10 @@ SETTINGS = {
         _setting("faults", FAULT_PROFILES, "none",
                  "run live checks on simulators that misbehave: transient (429s, 503s, lost reads) or hostile (also "
                  "lost writes and dropped connections); implies the simulators backend"),
+        Setting("api-budget", _budget, None,
+                "sandbox backend: the most API calls the run makes per system, as N (every system) or "
+                "SLUG=N,SLUG=N (the others keep their default: the system's daily quota, docs/sandboxes.md)",
+                metavar="BUDGET"),
         _setting("conflict-winner", CONFLICT_WINNERS, "source",
                  "which edit must win when both sides edit the same property between two syncs (the documents "
                  "state no rule): source (the default, as the reference sync), target, newest, or any (only: they "

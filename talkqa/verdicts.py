@@ -36,6 +36,8 @@ ROW_KINDS = ("mapping", "fuzz", "match")
 #: How a backend is named in the checklist.
 HOW = {"cassettes": "replayed from its cassettes", "simulators": "live on the simulators",
        "sandbox": "live on the configured systems"}
+#: A check skipped because its system's API budget was spent (talkqa.runtime.budget): never green.
+BUDGET_PREFIX = "not run: API budget of "
 #: Failing rows shown with their details before the rest are only counted.
 MAX_SHOWN = 40
 
@@ -137,6 +139,10 @@ class Summary:
         counts = self.check_counts()
         if counts["failed"]:
             return 1, f"{counts['failed']} check(s) do not conform"
+        unrun = [e for f in self.flows for e in f.entries()
+                 if e["outcome"] == "skipped" and reason_of(e).startswith(BUDGET_PREFIX)]
+        if unrun:
+            return 1, f"{len(unrun)} check(s) not run: the API budget was spent (a partial run is not a pass)"
         if strict and counts["pending"]:
             return 1, f"{counts['pending']} check(s) pending and --strict"
         if not self.anything_checked():

@@ -92,3 +92,12 @@ class ResourceConnector(Protocol):
 
     def find_by_external_ref(self, external_ref: str) -> str | None:
         """The id of the record created with ``external_ref``, if any."""
+
+
+class Deletable(Protocol):
+    """Optional: a connector whose API can delete a record (a sandbox run removes what it created,
+    docs/sandboxes.md). ``watermark_at`` (also optional) is the watermark of a moment (epoch seconds),
+    so a listing can start there instead of at the beginning of time."""
+
+    def delete(self, record_id: str) -> None:
+        """Delete one record (raises NotFound, or ValidationFailed when the system refuses)."""

@@ -164,6 +164,14 @@ class ExactContactsConnector:
         if body:
             self.http.request("PUT", self._one(record_id), json_body=body)
 
+    def delete(self, record_id: str) -> None:
+        """``DELETE crm/Contacts(guid'...')`` (204)."""
+        self.http.request("DELETE", self._one(record_id))
+
+    def watermark_at(self, moment: float) -> str:
+        """The watermark of ``moment`` (epoch seconds): changes after it are listed."""
+        return _format_watermark(datetime.fromtimestamp(moment, UTC))
+
     def find_by_external_ref(self, external_ref: str) -> str | None:
         params = {"$filter": f"Notes eq {odata_string(external_ref)}", "$select": "ID,Notes"}
         for raw in self._pages(params):

@@ -45,6 +45,10 @@ _MAYBE_SENT = (httpx.ReadTimeout, httpx.WriteTimeout, httpx.RemoteProtocolError,
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH"})
 
+#: Called with a client's system name before every request attempt; may raise to refuse it (a sandbox
+#: run's API budget, talkqa.runtime.budget). Empty unless a run installs one.
+REQUEST_GATES: list[Callable[[str], None]] = []
+
 
 @functools.lru_cache(maxsize=1)
 def shared_ssl_context() -> ssl.SSLContext:
@@ -246,6 +250,8 @@ class SystemClient:
             send_headers = dict(req_headers)
             if authenticated and self.auth is not None:
                 send_headers.update(self.auth.headers())
+            for gate in REQUEST_GATES:
+                gate(self.system)
             self.stats.requests += 1
             try:
                 resp = self._client.request(

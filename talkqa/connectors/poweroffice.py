@@ -205,6 +205,16 @@ class ContactPersonV1Connector:
         # Re-sending the same full record is harmless, so this POST may be retried.
         self._envelope(self.http.request("POST", url, json_body=merged, idempotent=True, api="v1"), "POST", url)
 
+    def delete(self, record_id: str) -> None:
+        """``DELETE /{kind}/{parent}/Contact/{id}/``."""
+        kind, parent, cid = _parse_id(record_id)
+        url = f"{self.base}/{kind}/{parent}/Contact/{cid}/"
+        self._envelope(self.http.request("DELETE", url, api="v1"), "DELETE", url, missing_is_404=True)
+
+    def watermark_at(self, moment: float) -> str:
+        """The watermark of ``moment`` (epoch seconds): changes after it are listed."""
+        return format_ticks(int(moment * 10_000_000))
+
     def find_by_external_ref(self, external_ref: str) -> str | None:
         for kind in PARENT_KINDS:
             for parent in self._parents(kind):
@@ -412,6 +422,14 @@ class SupplierPersonV2Connector:
     def _patch(self, sid: str, ops: list[dict[str, Any]]) -> None:
         self.http.request("PATCH", f"{self.base}/Suppliers/{sid}", json_body=ops,
                           content_type="application/json-patch+json", api="v2")
+
+    def delete(self, record_id: str) -> None:
+        """``DELETE /v2/Suppliers/{id}`` (409 while the supplier is in use)."""
+        self.http.request("DELETE", f"{self.base}/Suppliers/{_supplier_id(record_id)}", api="v2")
+
+    def watermark_at(self, moment: float) -> str:
+        """The watermark of ``moment`` (epoch seconds): changes after it are listed."""
+        return format_ticks(int(moment * 10_000_000))
 
     def find_by_external_ref(self, external_ref: str) -> str | None:
         for raw in self._list({"externalImportReference": external_ref}):

@@ -23,6 +23,8 @@ from typing import Any
 from generator.model import Document
 from talkqa.clock import FakeClock, SystemClock, TickingClock
 from talkqa.runtime.bench import Bench
+from talkqa.runtime.budget import RunBudget
+from talkqa.runtime.sandbox import Ledger
 from talkqa.runtime.sut import CommandSut, ReferenceSut, Sut
 from talkqa.sync import predicates
 from talkqa.sync.engine import related_flows
@@ -154,12 +156,64 @@ class CassettesBackend(Backend):
 
 
 class SandboxBackend(Backend):
+    """Real APIs, shared and never reset: each bench sees, syncs and afterwards removes only its own
+    records (:mod:`talkqa.runtime.sandbox`); with a :class:`RunBudget` every request is counted against
+    its system's budget (docs/sandboxes.md)."""
+
     name = "sandbox"
     mode = "live"
     arranges = False
+    #: the run's API budget (set by the plugin); None: requests are not counted
+    budget: RunBudget | None = None
+    #: where records that could not be deleted are listed (set by the plugin)
+    ledger: Ledger | None = None
+    #: the test being run (for the ledger)
+    test = ""
+    #: benches made so far (a fuzz test's examples: one bench each)
+    benches = 0
 
     def clock_for_run(self) -> Any:
         return SystemClock()
+
+    def use_budget(self, budget: RunBudget) -> None:
+        from talkqa.connectors.http import REQUEST_GATES
+
+        self.budget = budget
+        REQUEST_GATES.append(budget.take)
+
+    def close(self) -> None:
+        from talkqa.connectors.http import REQUEST_GATES
+
+        if self.budget is not None and self.budget.take in REQUEST_GATES:
+            REQUEST_GATES.remove(self.budget.take)
+        super().close()
+
+    def bench(self, document: Document, state_dir: Path, *, prepare: bool = True, flow: int | None = None) -> Bench:
+        from functools import partial
+
+        from talkqa.runtime.sandbox import Ledger, Ownership, clean_up, pairs_with_own
+
+        self.benches += prepare  # a look at the connectors (prepare=False) makes no request
+        binding = self.systems.bind(document, prepare=False)
+        scope = self.scope(document, flow)
+        ownership = Ownership(self.systems.clock.now())
+        ledger = self.ledger or Ledger(Path(".talkqa") / "sandbox")
+        test = self.test
+
+        def close() -> None:
+            try:
+                clean_up(ownership, ledger, test)
+            finally:
+                binding.close()
+
+        bench = Bench(
+            document, ownership.resolver(binding.resolve), state_dir, live=True,
+            make_sut=self._sut_factory(binding, scope), on_close=close, wire_forms=self.wire_forms,
+            _domains=self._domain_cache.setdefault(document.path, {}), ownership=ownership,
+        )
+        if self.sut != "reference":  # an external sync's writes are not seen: its records are found by content
+            ownership.discover = partial(pairs_with_own, bench)
+        return bench
 
 
 BACKENDS: dict[str, type[Backend]] = {

@@ -80,6 +80,8 @@ class Bench:
     arrange_hook: Callable[[ResourceConnector], None] | None = None
     on_close: Callable[[], None] | None = None
     wire_forms: Callable[[ResourceConnector, str, Any], list[Any]] | None = None
+    #: sandbox mode (talkqa.runtime.sandbox.Ownership): the records this test owns; None elsewhere
+    ownership: Any = None
     writes: list[Write] = field(default_factory=list)
     _sut: Sut | None = None
     _domains: dict[tuple[str, str, str], Domain | None] = field(default_factory=dict)
@@ -198,8 +200,24 @@ class Bench:
             self.arrange_hook(connector)
         return connector.create(record)
 
+    @property
+    def sandbox(self) -> bool:
+        """A shared, never-reset system: the test sees only its own records (docs/sandboxes.md)."""
+        return self.ownership is not None
+
     def ids(self, connector: ResourceConnector) -> set[str]:
+        """Every record of ``connector``; in a sandbox, the test's own (no listing when they are known)."""
+        if self.ownership is not None and self.ownership.discover is None:
+            return set(self.ownership.of(connector))
         return {c.id for c in connector.iter_all()}
+
+    def source_record(self, connector: ResourceConnector, record_id: str) -> Record:
+        """An own record as read once (for pairing an external sync's records by content)."""
+        cache = self.__dict__.setdefault("_sources", {})
+        key = (connector.system, connector.entity, record_id)
+        if key not in cache:
+            cache[key] = connector.get(record_id)
+        return cache[key]
 
     def read(self, connector: ResourceConnector, record_id: str, path: str) -> Any:
         return get_path(connector.get(record_id), path)

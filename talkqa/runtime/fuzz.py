@@ -61,8 +61,15 @@ def profile_name(config: pytest.Config) -> str:
     return setting(config, "fuzz-profile") or ("ci" if os.environ.get("CI") else "dev")
 
 
-def fuzz_settings(config: pytest.Config) -> settings:
-    chosen = PROFILES[profile_name(config)]
+def full_examples(config: pytest.Config) -> int:
+    """Examples a fuzz test draws under the run's profile (its edge values come on top)."""
+    return int(PROFILES[profile_name(config)]["max_examples"])
+
+
+def fuzz_settings(config: pytest.Config, max_examples: int | None = None) -> settings:
+    chosen = dict(PROFILES[profile_name(config)])
+    if max_examples is not None:  # fewer, planned to fit a sandbox's API budget (talkqa.runtime.budget)
+        chosen["max_examples"] = max(1, min(int(chosen["max_examples"]), max_examples))
     return settings(
         deadline=None,
         database=None if chosen.get("derandomize") else settings.default.database,
@@ -210,7 +217,9 @@ def empty_refused(bench: Bench, case: dict[str, Any]) -> str | None:
 
 
 def run_fuzz(request: pytest.FixtureRequest, backend: Any, document: Document, case: dict[str, Any],
-             tmp_path: Path) -> None:
+             tmp_path: Path, examples: int | None = None) -> None:
+    """``examples``: at most this many examples, edge values included (a sandbox's API budget); None:
+    the profile's examples and every edge value."""
     probe = backend.bench(document, tmp_path / "probe", prepare=False)
     flow, src, tgt = _flow(probe, case)
     condition = probe.flow_predicate(flow)
@@ -268,12 +277,18 @@ def run_fuzz(request: pytest.FixtureRequest, backend: Any, document: Document, c
         current = get_path(probe.record_for(flow, "source", src, case["line"] * 10 + 2), row.source)
         values = values.filter(lambda v: not same(v, current))
 
+    edges = edge_examples(domain)
+    drawn = None
+    if examples is not None:
+        edges = edges[: max(0, examples - 1)]
+        drawn = examples - len(edges)
+
     @given(value=values)
-    @fuzz_settings(request.config)
+    @fuzz_settings(request.config, drawn)
     def survives(value: Any) -> None:
         run_example(value)
 
-    for edge in reversed(edge_examples(domain)):
+    for edge in reversed(edges):
         if case["direction"] != "reverse" or not same(edge, current):
             survives = example(value=edge)(survives)
 

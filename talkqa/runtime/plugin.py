@@ -77,6 +77,15 @@ def pytest_configure(config: pytest.Config) -> None:
     BATCH_COST.update(batches=0, runs=0, checks=0)
     results = config.stash[RESULTS] = Results()
     results.settings = {k: v for k, v in settings.items()}
+    if settings["backend"] == "sandbox":  # the run's shared API budget lives here (talkqa.runtime.budget)
+        import tempfile
+
+        worker = getattr(config, "workerinput", {})
+        config.stash[RUN_DIR] = worker.get("talkqa_run_dir") or tempfile.mkdtemp(prefix="talkqa-sandbox-")
+        from talkqa.runtime.sandbox import CLEANUP
+
+        CLEANUP.clear()
+        FUZZ_PLAN.clear()
     if settings["backend"] == "sandbox" and getattr(config.option, "numprocesses", None) \
             and not hasattr(config, "workerinput"):
         # pytest-xdist: the controller collects nothing and a worker's usage error crashes it, so the
@@ -84,6 +93,14 @@ def pytest_configure(config: pytest.Config) -> None:
         problems = _sandbox_problems(_documents_in(config.args))
         if problems:
             raise pytest.UsageError("talkqa: --talkqa-backend=sandbox: " + "; ".join(problems))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """pytest-xdist: every worker of a sandbox run counts against the same API budget."""
+    run_dir = node.config.stash.get(RUN_DIR, None)
+    if run_dir:
+        node.workerinput["talkqa_run_dir"] = run_dir
 
 
 def _usage_problem(config: pytest.Config, settings: dict[str, Any]) -> str | None:
@@ -231,9 +248,11 @@ WORKER_COST: dict[str, int] = {}
 
 
 def _cost() -> dict[str, int]:
+    from talkqa.runtime.sandbox import CLEANUP
     from talkqa.runtime.sut import RUNS
 
-    return {"sut_runs": sum(RUNS.values()), **BATCH_COST, **{f"api:{k}": v for k, v in API_CALLS.items()}}
+    return {"sut_runs": sum(RUNS.values()), **BATCH_COST, **{f"api:{k}": v for k, v in API_CALLS.items()},
+            **{f"sandbox:{k}": v for k, v in CLEANUP.items()}, **{f"fuzzplan:{k}": v for k, v in FUZZ_PLAN.items()}}
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
@@ -271,6 +290,8 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     if calls:
         terminalreporter.write_line("API calls answered by the simulators (arranging, reading back and the sync): "
                                     + ", ".join(f"{k} {v}" for k, v in sorted(calls.items())))
+    for line in sandbox_lines(config, cost):
+        terminalreporter.write_line(line)
     for error in BATCH_ERRORS:
         terminalreporter.write_line(error, yellow=True)
     why = config.stash.get(VERDICT, None)
@@ -284,6 +305,38 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         terminalreporter.write_line(f"orphaned cassettes (their rows are gone from the documents): {len(orphans)}")
         for path in orphans:
             terminalreporter.write_line(f"    {_relative(path, config.rootpath)}")
+
+
+def sandbox_lines(config: pytest.Config, cost: dict[str, int]) -> list[str]:
+    """What a sandbox run spent (API calls per system against its budget), what it removed and left,
+    and the fuzz examples it cut to fit the budget."""
+    run_dir = config.stash.get(RUN_DIR, None)
+    if not run_dir or not (Path(run_dir) / "budget.json").is_file():
+        return []
+    from talkqa.runtime.budget import RunBudget, budgets
+    from talkqa.settings import setting
+    from talkqa.systems.registry import plugins
+
+    found = plugins()
+    budget_of = budgets(setting(config, "api-budget"), lambda slug: getattr(found.get(slug), "daily_quota", None))
+    calls = RunBudget(Path(run_dir) / "budget.json", budget_of).calls()
+    out = []
+    if calls:
+        out.append("API calls made in the sandboxes (counted by talkqa's connectors; budget per system): "
+                   + ", ".join(f"{k} {v} of {budget_of(k)}" for k, v in sorted(calls.items())))
+    made = {k[len("sandbox:made:"):]: v for k, v in cost.items() if k.startswith("sandbox:made:")}
+    if made:
+        parts = []
+        for system, n in sorted(made.items()):
+            kept = cost.get(f"sandbox:kept:{system}", 0)
+            part = f"{system} {n} created, {cost.get(f'sandbox:deleted:{system}', 0)} deleted"
+            parts.append(part + (f", {kept} left (listed in {ledger_folder(config) / (system + '.jsonl')})"
+                                 if kept else ""))
+        out.append("sandbox records made by this run: " + "; ".join(parts))
+    if cost.get("fuzzplan:tests"):
+        out.append(f"fuzz examples cut to fit the API budget: {cost['fuzzplan:tests']} fuzz test(s) ran "
+                   f"{cost['fuzzplan:planned']} of {cost['fuzzplan:full']} examples")
+    return out
 
 
 def _case(item: pytest.Item) -> dict[str, Any] | None:
@@ -374,6 +427,9 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
             if mode == "cassettes":
                 item.add_marker(pytest.mark.block_network)
     config.stash[DOCUMENTS] = list(documents.values())
+    sandbox = [_case(item) for item in items if item.stash.get(MODE, None) == "sandbox"]
+    config.stash[PLAN_TOTALS] = (sum(1 for c in sandbox if c and c["kind"] != "fuzz"),
+                                 sum(1 for c in sandbox if c and c["kind"] == "fuzz"))
     if any(item.stash.get(MODE, None) == "sandbox" for item in items):
         problems = _sandbox_problems(list(documents.values()))
         if problems:
@@ -456,7 +512,30 @@ class Backends:
             )
             if name == "simulators":
                 self._made[name].faults = setting(self.config, "faults")  # type: ignore[attr-defined]
+            if name == "sandbox":
+                self._sandbox(self._made[name])
         return self._made[name]
+
+    def _sandbox(self, backend: Any) -> None:
+        """The run's API budget (shared by its workers) and the ledger of records left in the sandboxes."""
+        import tempfile
+
+        from talkqa.runtime.budget import RunBudget, budgets
+        from talkqa.runtime.sandbox import Ledger
+        from talkqa.settings import setting
+        from talkqa.systems.registry import plugins
+
+        found = plugins()
+
+        def quota(slug: str) -> int | None:
+            plugin = found.get(slug)
+            return getattr(plugin, "daily_quota", None) if plugin is not None else None
+
+        run_dir = self.config.stash.get(RUN_DIR, None) or tempfile.mkdtemp(prefix="talkqa-sandbox-")
+        self.config.stash[RUN_DIR] = run_dir
+        backend.use_budget(RunBudget(Path(run_dir) / "budget.json", budgets(setting(self.config, "api-budget"),
+                                                                             quota)))
+        backend.ledger = Ledger(ledger_folder(self.config))
 
     def made(self) -> list[Backend]:
         return list(self._made.values())
@@ -549,14 +628,24 @@ def talkqa_check(
             except Unsupported as exc:
                 _skip(request, case, exc)
             return
-        try:
-            bench = talkqa_backend.bench(document_from_json(document), tmp_path, flow=case.get("flow"))
+        doc = document_from_json(document)
+
+        def check() -> None:
+            bench = talkqa_backend.bench(doc, tmp_path, flow=case.get("flow"))
             benches.append(bench)
             from talkqa.settings import setting
 
             bench.conflict_winner = setting(request.config, "conflict-winner")  # type: ignore[attr-defined]
-            CHECKS[case["kind"]](bench, case)
+            try:
+                CHECKS[case["kind"]](bench, case)
+            finally:
+                if getattr(talkqa_backend, "budget", None) is not None:
+                    benches.remove(bench)
+                    bench.close()  # a sandbox check removes its records before its cost is taken
             check_all_played(request)
+
+        try:
+            within_budget(request, talkqa_backend, doc, case, check)
         except Unsupported as exc:
             _skip(request, case, exc)
         except CannotOverwriteExistingCassetteException as exc:
@@ -699,8 +788,14 @@ def talkqa_fuzz(
             except Unsupported as exc:
                 _skip(request, case, exc)
             return
+        doc = document_from_json(document)
+
+        def fuzz() -> None:
+            run_fuzz(request, talkqa_backend, doc, case, tmp_path, examples=planned_examples(request, talkqa_backend,
+                                                                                             doc))
+
         try:
-            run_fuzz(request, talkqa_backend, document_from_json(document), case, tmp_path)
+            within_budget(request, talkqa_backend, doc, case, fuzz)
         except Unsupported as exc:
             _skip(request, case, exc)
         except CannotOverwriteExistingCassetteException as exc:
@@ -709,6 +804,101 @@ def talkqa_fuzz(
             missing_recording(request, case, exc)
 
     return run
+
+
+RUN_DIR = pytest.StashKey[str]()
+PLAN_TOTALS = pytest.StashKey[tuple]()
+#: Fuzz tests of this process whose examples were cut to fit the API budget: tests, examples run, full.
+FUZZ_PLAN: dict[str, int] = {}
+#: Edge values a fuzz test runs besides its drawn examples, as the budget plan counts them.
+EDGE_ALLOWANCE = 5
+
+
+def ledger_folder(config: pytest.Config) -> Path:
+    """Where a sandbox run lists the records it could not remove (one JSON-lines file per system):
+    ``$TALKQA_SANDBOX_LEDGER``, else ``.talkqa/sandbox`` under the run's root folder."""
+    import os
+
+    chosen = os.environ.get("TALKQA_SANDBOX_LEDGER")
+    return Path(chosen) if chosen else Path(str(config.rootpath)) / ".talkqa" / "sandbox"
+
+
+def _systems(document: Any) -> list[str]:
+    """The names the transport counts a document's calls under: its system keys and their slugs."""
+    keys = [document.system_key("source"), document.system_key("target")]
+    return list(dict.fromkeys([*keys, *(k.split("#", 1)[0] for k in keys)]))
+
+
+def budget_spent(exc: BaseException) -> BaseException | None:
+    """The :class:`BudgetSpent` behind ``exc`` (also inside an exception group or as its cause)."""
+    from talkqa.runtime.budget import BudgetSpent
+
+    seen: set[int] = set()
+    todo = [exc]
+    while todo:
+        current = todo.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, BudgetSpent):
+            return current
+        if isinstance(current, BaseExceptionGroup):
+            todo += list(current.exceptions)
+        for linked in (current.__cause__, current.__context__):
+            if isinstance(linked, BaseException):
+                todo.append(linked)
+    return None
+
+
+def within_budget(request: pytest.FixtureRequest, backend: Any, document: Any, case: dict[str, Any],
+                  body: Callable[[], None]) -> None:
+    """Run ``body`` (one check) on a sandbox within the run's API budget: a check whose system's budget is
+    spent, before or while it runs, is skipped as "not run: API budget of SYSTEM spent (N calls)"; what it
+    cost is noted for planning fuzz examples. Elsewhere ``body`` just runs."""
+    budget = getattr(backend, "budget", None)
+    if budget is None:
+        body()
+        return
+    backend.test = request.node.nodeid
+    systems = _systems(document)
+    spent = budget.spent(systems, "example" if case["kind"] == "fuzz" else "check")
+    if spent is not None:
+        _skip(request, case, spent)
+    before = dict(budget.local)
+    benches = backend.benches
+    try:
+        body()
+    except BaseException as exc:
+        found = budget_spent(exc)
+        if found is not None:
+            _skip(request, case, found)
+        raise
+    finally:
+        cost = {k: v - before.get(k, 0) for k, v in budget.local.items() if v - before.get(k, 0)}
+        group = f"{document.path}#{case.get('flow')}#{case.get('direction', '')}"  # what decides a cost
+        if case["kind"] == "fuzz":
+            budget.note("example", cost, max(1, backend.benches - benches), group)
+        else:
+            budget.note("check", cost, 1, group)
+
+
+def planned_examples(request: pytest.FixtureRequest, backend: Any, document: Any) -> int | None:
+    """How many examples (edge values included) a fuzz test runs on a sandbox so that the rest of the run
+    fits the API budget; None: all of them (elsewhere, or when they fit)."""
+    budget = getattr(backend, "budget", None)
+    if budget is None:
+        return None
+    from talkqa.runtime.fuzz import full_examples
+
+    full = full_examples(request.config) + EDGE_ALLOWANCE
+    checks, fuzz = request.config.stash.get(PLAN_TOTALS, (0, 0))
+    planned = budget.plan(_systems(document), full, checks, fuzz)
+    if planned >= full:
+        return None
+    FUZZ_PLAN["tests"] = FUZZ_PLAN.get("tests", 0) + 1
+    FUZZ_PLAN["planned"] = FUZZ_PLAN.get("planned", 0) + planned
+    FUZZ_PLAN["full"] = FUZZ_PLAN.get("full", 0) + full
+    return planned
 
 
 BATCHES = pytest.StashKey[dict]()

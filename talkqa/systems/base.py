@@ -105,6 +105,9 @@ class SystemPlugin(ABC):
     slug: str = ""
     #: a name for people
     title: str = ""
+    #: API calls the vendor allows per day (per app and company), None when it states no daily quota: a
+    #: sandbox run's default API budget for the system (docs/sandboxes.md)
+    daily_quota: int | None = None
 
     @abstractmethod
     def entities(self) -> Mapping[str, Mapping[str, FieldSpec]]:

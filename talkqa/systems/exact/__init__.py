@@ -95,6 +95,7 @@ class _Handle(TenantSimulators):
 class ExactPlugin(SystemPlugin):
     slug = "exact"
     title = "Exact Online"
+    daily_quota = 5000  # 60 a minute and 5,000 a day, per app and division (Exact's knowledge base)
 
     def entities(self) -> Mapping[str, Mapping[str, FieldSpec]]:
         return {"Contacts": EXACT_CONTACT_FIELDS}

@@ -224,6 +224,10 @@ class GenericConnector:
         if body:
             self.http.request(self.profile.update_method, f"{self.url}/{record_id}", json_body=body)
 
+    def delete(self, record_id: str) -> None:
+        """``DELETE {entity url}/{id}``."""
+        self.http.request("DELETE", f"{self.url}/{record_id}")
+
     def _touches_list(self, changes: Record) -> bool:
         return bool(self._lists) and any(
             self._list_prefix(self.profile.wire_name(p)) for p in flatten(changes)

@@ -282,6 +282,9 @@ class GenericStore:
             self._write(entity, record, _body(request), create=False)
             record[entity.profile.modified_field] = self._stamp()
             return 200, self._single(entity, record)
+        if method == "DELETE":
+            del table[record_id]
+            return 204, None
         raise ApiError(405, f"method {method} not allowed on a record")
 
     def _single(self, entity: _Entity, record: dict[str, Any]) -> Any:
