@@ -21,8 +21,8 @@ from talkqa.runtime.failures import Failure, Finding
 Entry = dict[str, Any]
 
 #: Worst first.
-STATES = ("failed", "pending", "passed", "skipped")
 NOT_RUN = "not-run"
+STATES = ("failed", "pending", NOT_RUN, "passed", "skipped")
 SYMBOL = {"passed": "✓", "failed": "✗", "pending": "?", "skipped": "–", NOT_RUN: "·"}
 WORD = {
     "passed": "conform",
@@ -47,6 +47,14 @@ def worst(states: Iterable[str]) -> str:
     return next((s for s in STATES if s in present), NOT_RUN)
 
 
+def state_of(entry: Entry) -> str:
+    """A check's state: its outcome, except that a check skipped because the API budget was spent was not
+    run (never counted as not checkable, let alone as conforming)."""
+    if entry["outcome"] == "skipped" and reason_of(entry).startswith(BUDGET_PREFIX):
+        return NOT_RUN
+    return str(entry["outcome"])
+
+
 @dataclass
 class RowVerdict:
     document: str
@@ -57,7 +65,7 @@ class RowVerdict:
 
     @property
     def state(self) -> str:
-        return worst(e["outcome"] for e in self.checks)
+        return worst(state_of(e) for e in self.checks)
 
 
 @dataclass
@@ -70,7 +78,7 @@ class FlowVerdict:
 
     @property
     def state(self) -> str:
-        return worst([r.state for r in self.rows if r.state != NOT_RUN] + [e["outcome"] for e in self.checks])
+        return worst([r.state for r in self.rows if r.checks] + [state_of(e) for e in self.checks])
 
     def entries(self) -> list[Entry]:
         return [e for r in self.rows for e in r.checks] + self.checks
@@ -78,7 +86,7 @@ class FlowVerdict:
 
 @dataclass
 class Reason:
-    state: str  # skipped | pending
+    state: str  # skipped | pending | not-run
     text: str
     count: int
     first: str  # document:line of the first check it applies to
@@ -98,7 +106,7 @@ class Summary:
         return Counter(r.state for r in self.rows())
 
     def check_counts(self) -> Counter[str]:
-        return Counter(e["outcome"] for f in self.flows for e in f.entries())
+        return Counter(state_of(e) for f in self.flows for e in f.entries())
 
     def checked_rows(self) -> int:
         counts = self.row_counts()
@@ -125,8 +133,8 @@ class Summary:
         groups: dict[tuple[str, str], list[Entry]] = defaultdict(list)
         for f in self.flows:
             for e in f.entries():
-                if e["outcome"] in ("skipped", "pending"):
-                    groups[(e["outcome"], reason_of(e))].append(e)
+                if state_of(e) in ("skipped", "pending", NOT_RUN):
+                    groups[(state_of(e), reason_of(e))].append(e)
         out = [Reason(state, text, len(es), f"{es[0]['document']}:{es[0]['line']}")
                for (state, text), es in groups.items()]
         out.sort(key=lambda r: (r.state != "pending", -r.count, r.text))
@@ -139,10 +147,8 @@ class Summary:
         counts = self.check_counts()
         if counts["failed"]:
             return 1, f"{counts['failed']} check(s) do not conform"
-        unrun = [e for f in self.flows for e in f.entries()
-                 if e["outcome"] == "skipped" and reason_of(e).startswith(BUDGET_PREFIX)]
-        if unrun:
-            return 1, f"{len(unrun)} check(s) not run: the API budget was spent (a partial run is not a pass)"
+        if counts[NOT_RUN]:
+            return 1, f"{counts[NOT_RUN]} check(s) not run: the API budget was spent (a partial run is not a pass)"
         if strict and counts["pending"]:
             return 1, f"{counts['pending']} check(s) pending and --strict"
         if not self.anything_checked():
@@ -189,7 +195,7 @@ class Summary:
             out.append(f"  ({shown - MAX_SHOWN} more failures shown in one line each: the results JSON and the "
                        "HTML report have them all)")
         reasons = self.reasons()
-        for state, title in (("pending", "pending"), ("skipped", "not checkable")):
+        for state, title in (("pending", "pending"), (NOT_RUN, "not run"), ("skipped", "not checkable")):
             group = [r for r in reasons if r.state == state]
             if group:
                 out.append(f"{title} ({sum(r.count for r in group)} checks, {len(group)} reason(s)):")
@@ -209,7 +215,7 @@ class Summary:
         total = len(self.rows())
         row_part = ", ".join(f"{rows[s]} {WORD[s]}" for s in ("passed", "failed", "skipped", "pending", NOT_RUN)
                              if rows[s] or s in ("passed", "failed"))
-        check_part = ", ".join(f"{checks[s]} {WORD[s]}" for s in ("passed", "failed", "skipped", "pending")
+        check_part = ", ".join(f"{checks[s]} {WORD[s]}" for s in ("passed", "failed", "skipped", "pending", NOT_RUN)
                                if checks[s] or s in ("passed", "failed"))
         return (f"rows: {self.checked_rows()} of {total} checked ({row_part}); "
                 f"checks: {check_part}")

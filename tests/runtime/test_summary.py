@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from talkqa.runtime.failures import Failure
-from talkqa.verdicts import SYMBOL, summarise
+from talkqa.verdicts import BUDGET_PREFIX, SYMBOL, summarise
 
 OUTCOMES = ("passed", "failed", "skipped", "pending")
 
@@ -108,3 +108,32 @@ def test_reasons_are_grouped_with_counts_not_listed_per_test() -> None:
     lines = summarise(entries).lines()
     assert sum("why not" in ln for ln in lines) == 1
     assert any("30× (e.g. d.rst:10) why not" in ln for ln in lines)
+
+
+@given(runs(), st.data())
+def test_a_check_not_run_for_want_of_api_budget_never_counts_as_checked_or_green(
+        run: tuple[list[dict[str, Any]], list[dict[str, Any]]], data: st.DataObject) -> None:
+    """Turn some checks into "not run: API budget ... spent" skips: their rows and flows are never
+    conforming on their account, they are listed under "not run", and the run exits 1 unless it failed."""
+    entries, documents = run
+    if not entries:
+        return
+    spent = data.draw(st.sets(st.integers(0, len(entries) - 1), min_size=1))
+    for i in spent:
+        entries[i] = {**entries[i], "outcome": "skipped", "failure": None,
+                      "reason": f"{BUDGET_PREFIX}exact spent (5000 calls)", "message": ""}
+    summary = summarise(entries, documents)
+    code, why = summary.exit_code()
+    assert code == 1
+    if not any(e["outcome"] == "failed" for e in entries):
+        assert "API budget" in why
+    for row in summary.rows():
+        if any(i in spent for i, e in enumerate(entries) if e in row.checks):
+            assert row.state not in ("passed", "skipped")
+    lines = summary.lines()
+    heads = {ln.split(" (")[0]: i for i, ln in enumerate(lines) if ln.endswith("reason(s)):")}
+    assert "not run" in heads
+    for i, ln in enumerate(lines):
+        if BUDGET_PREFIX in ln:  # listed under "not run", never under "not checkable"
+            assert heads["not run"] < i < heads.get("not checkable", len(lines)) or heads.get(
+                "not checkable", -1) < heads["not run"] < i
