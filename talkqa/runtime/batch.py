@@ -201,6 +201,8 @@ def run_batch(
             out.errors.append(f"the value checks fell back to one check at a time: {type(error).__name__}: {error}")
             for case, *_ in planned:
                 out.verdicts.pop(_key(case), None)
+        # a run that failed cannot say whose records failed it: the checks that waited for it run per test
+        again = [key for key, v in out.verdicts.items() if v.failure is not None and v.failure.kind == "sync-failed"]
         at = 1 if planned else 0
         for flow_plan in flow_plans:
             flow_plan.outcomes = outcomes[at:at + len(flow_plan.jobs)]
@@ -208,6 +210,13 @@ def run_batch(
             found = verdict(flow_plan)
             if not found.per_test:
                 out.verdicts[_key(flow_plan.case)] = Verdict.of(found.error)
+            elif any(o.shared_failure for o in flow_plan.outcomes):
+                again.append(_key(flow_plan.case))
+        for key in again:
+            out.verdicts.pop(key, None)
+        if again:
+            out.errors.append(f"{len(again)} check(s) ran per test: a run of the system under test they shared "
+                              "failed, and a failed run cannot say whose records failed it")
         out.sync_runs = runs.runs
         return out
     finally:

@@ -107,9 +107,10 @@ class FlowVerdict:
 
 
 def verdict(flow_plan: FlowPlan) -> FlowVerdict:
-    """The check's verdict from its parts' outcomes, in order, as per test."""
+    """The check's verdict from its parts' outcomes, in order, as per test; per test again when a part
+    probed into a write, or waited for a run that failed (whose records failed it is not known)."""
     for outcome in flow_plan.outcomes:
-        if isinstance(outcome.error, PerTest):
+        if isinstance(outcome.error, PerTest) or outcome.shared_failure:
             return FlowVerdict(per_test=True)
         if outcome.error is not None:
             return FlowVerdict(error=outcome.error)

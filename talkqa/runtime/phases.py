@@ -19,6 +19,10 @@ What a job sees is its own, as if the systems held only its records (per test th
   job it could belong to (to all when it carries nothing): a sync that makes records out of nothing
   fails the checks that count new records, as it would per test.
 
+A run that fails (the system under test reports an error, or exits non-zero) is raised in every job
+that waited for it, and marked in its :class:`Outcome`: a failed run cannot say whose records failed
+it, so the batch sends those checks per test (:mod:`talkqa.runtime.batch`).
+
 A job that only *probes* (``probe=True``) may read but not write: its first create, update or sync
 raises :class:`PerTest`, and that check runs per test instead (nothing of it reached the systems).
 """
@@ -35,7 +39,9 @@ from talkqa.connectors.base import Change, Page, Record, ResourceConnector
 from talkqa.connectors.codecs import get_path
 from talkqa.runtime.bench import Bench
 
-#: Seeds of job k are shifted by k times this: no two jobs' ``record_for`` values come from one seed.
+#: Seeds of job k are shifted by k times this: no two jobs' ``record_for`` values come from one seed. (Longer
+#: seeds make longer filler values: a sync that mangles long text may fail a batch's run where per test it
+#: did not; that run's checks then go per test, so the verdicts stay those of per test.)
 SALT = 1_000_003
 
 Key = tuple[str, str]  # (system key, entity label)
@@ -66,6 +72,7 @@ class Outcome:
 
     value: Any = None
     error: BaseException | None = None
+    shared_failure: bool = False  # a run it waited for failed: that run cannot say whose records failed it
 
 
 @dataclass
@@ -96,6 +103,7 @@ class _Job:
         self.turn.clear()
         failed, self.delivered = self.delivered, None
         if failed is not None:
+            self.outcome.shared_failure = True
             raise failed
 
     def step(self) -> None:
@@ -135,7 +143,7 @@ class SharedRuns:
     def view(self, probe: bool = False) -> CheckView:
         """A bench for one more job: its own seeds, its own records."""
         self._views += 1
-        return CheckView(self, self._views, probe)
+        return CheckView(self, self._views - 1, probe)  # the first keeps its seeds: as per test, or its own
 
     def run(self, jobs: Sequence[tuple[CheckView, Callable[[CheckView], Any]]]) -> list[Outcome]:
         """Run every job to its end, syncing once whenever all of them wait for a sync."""
