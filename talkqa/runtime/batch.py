@@ -16,8 +16,9 @@ default for an external sync, ``--talkqa-batch``), the checks of a document that
 5. **shrink**: a failing fuzz row's smallest failing value is shrunk by at most
    :data:`SHRINK_ROUNDS` more batches (each two runs), only for that row's values, and says so.
 
-Checks that cannot share runs (link-policy checks, conditional rows and flows, identifier rows,
-flows that require a link) run per test as before. Each check keeps its own test, id, message and
+The flow checks (link policy, the checks beyond one value per row, conditional and identifier rows)
+share the same runs as jobs of their own (:mod:`talkqa.runtime.batch_flows`, :mod:`talkqa.runtime.phases`):
+every check's k-th sync is the batch's k-th run. Each check keeps its own test, id, message and
 JUnit/results entry: the verdict of a batched check is raised by its own test.
 """
 from __future__ import annotations
