@@ -57,8 +57,10 @@ def main() -> None:
     parser.add_argument("--per-test-fuzz", action="store_true", help="include fuzz in the per-test baseline")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="talkqa-batch-") as tmp:
         batch = run(args.document, "on", args.fuzz_profile, True, Path(tmp))
+        batch["load"] = f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after"
         single = run(args.document, "off", args.fuzz_profile, args.per_test_fuzz, Path(tmp))
     shared = set(batch["outcomes"]) & set(single["outcomes"])
     disagree = sorted(k for k in shared if batch["outcomes"][k] != single["outcomes"][k])
@@ -70,7 +72,9 @@ def main() -> None:
     print(f"document: {args.document}; system under test: talkqa sync --once, external, on the simulators")
     for r in (batch, single):
         what = "whole checklist" if r["fuzz"] else "checklist without fuzz"
-        print(f"  {r['mode']:>3} ({what}): {r['checks']} checks, {r['runs']} runs, {r['seconds']} s, exit {r['exit']}")
+        load = f" (load average {r['load']})" if "load" in r else ""
+        print(f"  {r['mode']:>3} ({what}): {r['checks']} checks, {r['runs']} runs, {r['seconds']} s, exit {r['exit']}"
+              + load)
     if batch["runs"] and single["runs"]:
         print(f"  runs per check: batch {batch['runs'] / max(batch['checks'], 1):.2f}, "
               f"per test {single['runs'] / max(single['checks'], 1):.2f}")

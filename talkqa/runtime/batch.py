@@ -16,8 +16,9 @@ default for an external sync, ``--talkqa-batch``), the checks of a document that
 5. **shrink**: a failing fuzz row's smallest failing value is shrunk by at most
    :data:`SHRINK_ROUNDS` more batches (each two runs), only for that row's values, and says so.
 
-Checks that cannot share runs (link-policy checks, conditional rows and flows, identifier rows,
-flows that require a link) run per test as before. Each check keeps its own test, id, message and
+The flow checks (link policy, the checks beyond one value per row, conditional and identifier rows)
+share the same runs as jobs of their own (:mod:`talkqa.runtime.batch_flows`, :mod:`talkqa.runtime.phases`):
+every check's k-th sync is the batch's k-th run. Each check keeps its own test, id, message and
 JUnit/results entry: the verdict of a batched check is raised by its own test.
 """
 from __future__ import annotations
@@ -32,6 +33,7 @@ from generator.model import Document, Flow, Policy
 from generator.model import Mapping as Row
 from talkqa.connectors.base import ConnectorError, Record, ResourceConnector
 from talkqa.connectors.codecs import get_path
+from talkqa.runtime.batch_flows import FlowPlan, flow_batchable, plan, verdict
 from talkqa.runtime.bench import Bench
 from talkqa.runtime.checks import (
     _domain,
@@ -47,6 +49,7 @@ from talkqa.runtime.checks import (
     same,
 )
 from talkqa.runtime.failures import ChecklistFailure, Unsupported
+from talkqa.runtime.phases import SharedRuns
 from talkqa.runtime.values import domain_gap
 
 #: Extra batches a failing fuzz row may use to shrink its smallest failing value.
@@ -62,12 +65,24 @@ class Verdict:
     failure: ChecklistFailure | None = None
     reason: str = ""  # not checkable here: the Unsupported message
     finding: str | None = None  # a fuzz row's domain gap (talkqa.runtime.values.domain_gap)
+    error: BaseException | None = None  # anything else a check raised (the sync failed, a connector erred)
+
+    @classmethod
+    def of(cls, raised: BaseException | None) -> Verdict:
+        """The verdict of a check that raised ``raised`` (None: it conforms)."""
+        if isinstance(raised, Unsupported):
+            return cls(reason=str(raised))
+        if isinstance(raised, ChecklistFailure):
+            return cls(failure=raised)
+        return cls(error=raised)
 
     def raise_it(self) -> None:
         if self.reason:
             raise Unsupported(self.reason)
         if self.failure is not None:
             raise self.failure
+        if self.error is not None:
+            raise self.error
 
 
 @dataclass
@@ -94,6 +109,7 @@ class BatchRun:
     verdicts: dict[tuple[str, str], Verdict] = field(default_factory=dict)  # (kind, case id) -> verdict
     sync_runs: int = 0
     shrink_runs: int = 0
+    errors: list[str] = field(default_factory=list)  # why some checks fell back to one check at a time
 
 
 def _key(case: dict[str, Any]) -> tuple[str, str]:
@@ -123,19 +139,28 @@ def run_batch(
     fuzz_values: Callable[[Any, dict[str, Any]], list[Any]],
     look: Callable[[Path], Bench] | None = None,
     empty_refused: Callable[[dict[str, Any]], str | None] | None = None,
+    conflict_winner: str | None = None,
 ) -> BatchRun:
     """Judge every batchable case of ``document`` from shared runs; ``fuzz_values(domain, case)`` draws
     the values of a fuzz case. Cases not in the result run per test.
 
     ``look`` makes a bench that only resolves connectors (no reset); ``empty_refused(case)`` says why a
     system refuses a record with the row's field empty (probed before the batch, as per test: the
-    probe resets the systems), so the batch draws no empty value there."""
+    probe resets the systems), so the batch draws no empty value there. ``conflict_winner``: the run's
+    setting, as the plugin gives every bench per test."""
     out = BatchRun()
     planned: list[tuple[dict[str, Any], Flow, Row, ResourceConnector, ResourceConnector, Any]] = []
+    flow_plans: list[FlowPlan] = []
     viewer = (look or make_bench)(state_dir / "look")
     try:
         for case in cases:
             if batchable(viewer, case) is not None:
+                if flow_batchable(document, case) is None:  # a flow check: its own code, as a job
+                    found = plan(viewer, case)
+                    if isinstance(found, Unsupported):
+                        out.verdicts[_key(case)] = Verdict(reason=str(found))
+                    else:
+                        flow_plans.append(found)
                 continue
             try:
                 flow, src, tgt = _flow(viewer, case)
@@ -157,54 +182,96 @@ def run_batch(
             if case["kind"] == "fuzz" and domain.kind == "string" and getattr(domain, "empty_ok", False) \
                     and empty_refused(case):
                 planned[i] = (case, flow, row, src, tgt, dataclasses.replace(domain, empty_ok=False))
+    if not planned and not flow_plans:
+        return out
+    # drawn here, in this thread, before any job runs (Hypothesis draws them)
+    drawn = {case["id"]: fuzz_values(domain, case) for case, *_, domain in planned if case["kind"] == "fuzz"}
     bench = make_bench(state_dir / "batch")
+    if conflict_winner is not None:
+        bench.conflict_winner = conflict_winner  # type: ignore[attr-defined]
     try:
-        pairs: list[_Pair] = []
-        fuzz_pairs: dict[str, list[_Pair]] = {}
-        seed = 1
-        for case, _flow0, _row0, _src0, _tgt0, domain in planned:
-            flow, src, tgt = _flow(bench, case)  # this bench's connectors
-            row = _row(flow, case)
-            values = [None] if case["kind"] == "mapping" else fuzz_values(domain, case)
-            for value in values:
-                seed += 1
-                try:
-                    pair = _arrange(bench, case, flow, row, src, tgt, domain, value, 7_000 + seed)
-                except ConnectorError as exc:
-                    if case["kind"] == "fuzz":
-                        continue  # a value a system refuses is not one the document's systems can carry
-                    out.verdicts[_key(case)] = Verdict(failure=ChecklistFailure(
-                        f"{case['document']}:{case['line']}: {case['flow_title']}: arranging the check's record "
-                        f"failed: {exc}", kind="error"))
-                    break
-                if pair is not None:
-                    pairs.append(pair)
-                    if case["kind"] == "fuzz":
-                        fuzz_pairs.setdefault(case["id"], []).append(pair)
-            if case["kind"] == "fuzz" and not fuzz_pairs.get(case["id"]):
-                out.verdicts[_key(case)] = Verdict(reason="no fuzz value differs from the value arranged")
-        if not pairs:
-            return out
-        _sync_and_edit(bench, pairs, out)
-        for case, *_ in planned:
-            mine = [p for p in pairs if p.case is case]
-            if not mine or _key(case) in out.verdicts:
-                continue
-            failing = [p for p in mine if p.failure is not None]
-            if not failing:
-                out.verdicts[_key(case)] = Verdict()
-            elif case["kind"] == "mapping":
-                out.verdicts[_key(case)] = Verdict(failure=failing[0].failure)
-            else:
-                out.verdicts[_key(case)] = Verdict(failure=_smallest(failing).failure)
-        _shrink(make_bench, state_dir, cases, fuzz_pairs, out)
-        for case, _flow0, row, src, tgt, _domain0 in planned:  # a fuzz row's finding, as per test
-            verdict = out.verdicts.get(_key(case))
-            if case["kind"] == "fuzz" and verdict is not None and not verdict.reason:
-                verdict.finding = domain_gap(src.fields[row.source], tgt.fields[row.target])
+        runs = SharedRuns(bench)
+        jobs: list[tuple[Any, Callable[[Any], Any]]] = []
+        if planned:
+            jobs.append((runs.view(), lambda view: _values_job(view, planned, drawn, cases, state_dir, out)))
+        for flow_plan in flow_plans:
+            jobs += [(runs.view(probe=flow_plan.probe), job) for job in flow_plan.jobs]
+        outcomes = runs.run(jobs)
+        if planned and outcomes[0].error is not None:  # its checks run per test, and the run says why
+            error = outcomes[0].error
+            out.errors.append(f"the value checks fell back to one check at a time: {type(error).__name__}: {error}")
+            for case, *_ in planned:
+                out.verdicts.pop(_key(case), None)
+        # a run that failed cannot say whose records failed it: the checks that waited for it run per test
+        again = [key for key, v in out.verdicts.items() if v.failure is not None and v.failure.kind == "sync-failed"]
+        at = 1 if planned else 0
+        for flow_plan in flow_plans:
+            flow_plan.outcomes = outcomes[at:at + len(flow_plan.jobs)]
+            at += len(flow_plan.jobs)
+            found = verdict(flow_plan)
+            if not found.per_test:
+                out.verdicts[_key(flow_plan.case)] = Verdict.of(found.error)
+            elif any(o.shared_failure for o in flow_plan.outcomes):
+                again.append(_key(flow_plan.case))
+        for key in again:
+            out.verdicts.pop(key, None)
+        if again:
+            out.errors.append(f"{len(again)} check(s) ran per test: a run of the system under test they shared "
+                              "failed, and a failed run cannot say whose records failed it")
+        out.sync_runs = runs.runs
         return out
     finally:
         bench.close()
+
+
+def _values_job(bench: Any, planned: Sequence[tuple[dict[str, Any], Flow, Row, ResourceConnector, ResourceConnector,
+                                                     Any]],
+                drawn: dict[str, list[Any]], cases: Sequence[dict[str, Any]], state_dir: Path, out: BatchRun) -> None:
+    """The mapping and fuzz checks of the batch, as one job: arrange every value, run, pair, edit, run,
+    judge, shrink."""
+    pairs: list[_Pair] = []
+    fuzz_pairs: dict[str, list[_Pair]] = {}
+    seed = 1
+    for case, _flow0, _row0, _src0, _tgt0, domain in planned:
+        flow, src, tgt = _flow(bench, case)  # this bench's connectors
+        row = _row(flow, case)
+        values = [None] if case["kind"] == "mapping" else drawn[case["id"]]
+        for value in values:
+            seed += 1
+            try:
+                pair = _arrange(bench, case, flow, row, src, tgt, domain, value, 7_000 + seed)
+            except ConnectorError as exc:
+                if case["kind"] == "fuzz":
+                    continue  # a value a system refuses is not one the document's systems can carry
+                out.verdicts[_key(case)] = Verdict(failure=ChecklistFailure(
+                    f"{case['document']}:{case['line']}: {case['flow_title']}: arranging the check's record "
+                    f"failed: {exc}", kind="error"))
+                break
+            if pair is not None:
+                pairs.append(pair)
+                if case["kind"] == "fuzz":
+                    fuzz_pairs.setdefault(case["id"], []).append(pair)
+        if case["kind"] == "fuzz" and not fuzz_pairs.get(case["id"]):
+            out.verdicts[_key(case)] = Verdict(reason="no fuzz value differs from the value arranged")
+    if not pairs:
+        return
+    _sync_and_edit(bench, pairs, out)
+    for case, *_ in planned:
+        mine = [p for p in pairs if p.case is case]
+        if not mine or _key(case) in out.verdicts:
+            continue
+        failing = [p for p in mine if p.failure is not None]
+        if not failing:
+            out.verdicts[_key(case)] = Verdict()
+        elif case["kind"] == "mapping":
+            out.verdicts[_key(case)] = Verdict(failure=failing[0].failure)
+        else:
+            out.verdicts[_key(case)] = Verdict(failure=_smallest(failing).failure)
+    _shrink(lambda _folder: bench, state_dir, cases, fuzz_pairs, out)
+    for case, _flow0, row, src, tgt, _domain0 in planned:  # a fuzz row's finding, as per test
+        judged = out.verdicts.get(_key(case))
+        if case["kind"] == "fuzz" and judged is not None and not judged.reason:
+            judged.finding = domain_gap(src.fields[row.source], tgt.fields[row.target])
 
 
 def _arrange(bench: Bench, case: dict[str, Any], flow: Flow, row: Row, src: ResourceConnector,

@@ -929,10 +929,12 @@ def batched(request: pytest.FixtureRequest, backend: Backend, document: dict[str
     run = cache.get(key)
     if run is None:
         selected = request.config.stash.get(SELECTED, {}).get(request.node.module.__name__, set())
-        cases = [c for kind in ("mapping", "fuzz") for c in getattr(request.node.module, "CASES", {}).get(kind, [])
+        module_cases = getattr(request.node.module, "CASES", {})
+        cases = [c for kind in ("mapping", "fuzz", "link") for c in module_cases.get(kind, [])
                  if (kind, c["id"]) in selected]
         from talkqa.runtime.batch import BatchRun
         from talkqa.runtime.fuzz import empty_refused
+        from talkqa.settings import setting
 
         doc = document_from_json(document)
         folder = request.config._tmp_path_factory.mktemp("batch")  # type: ignore[attr-defined]
@@ -943,7 +945,9 @@ def batched(request: pytest.FixtureRequest, backend: Backend, document: dict[str
                 lambda domain, _case: draw_values(request.config, domain),
                 look=lambda d: backend.bench(doc, d, prepare=False),
                 empty_refused=lambda c: empty_refused(backend.bench(doc, folder / f"probe-{next(probes)}"), c),
+                conflict_winner=setting(request.config, "conflict-winner"),
             )
+            BATCH_ERRORS.extend(f"{document['path']}: {error}" for error in run.errors)
         except Exception as exc:  # the batch could not be arranged: every check runs per test, and says so
             run = BatchRun()
             BATCH_ERRORS.append(f"{document['path']}: batch mode fell back to one check at a time: "

@@ -137,11 +137,41 @@ def _step(bench: Bench, case: dict[str, Any], row: Row, direction: str, edited: 
     return None
 
 
+@dataclass
+class Split:
+    """A flow check in parts, each trying one row (or one row in one direction) on its own, so that batch
+    mode (:mod:`talkqa.runtime.batch`) can run every part on records of its own in the same runs.
+
+    ``arrange(bench)`` makes the records a part works on; ``parts[i](bench, arranged)`` checks one row on
+    them (raising the check's failure) and returns notes; ``finish(notes)`` raises what the notes of
+    every part say together (or nothing: the check conforms). Per test, :func:`run_split` arranges once
+    and runs the parts one after the other on the same records, as the check always did."""
+
+    arrange: Callable[[Bench], Any]
+    parts: list[Callable[[Bench, Any], Any]]
+    finish: Callable[[list[Any]], None]
+
+
+def run_split(bench: Bench, split: Split) -> None:
+    """One check, per test: arrange once, every part in order on those records, then finish."""
+    arranged = split.arrange(bench)
+    split.finish([part(bench, arranged) for part in split.parts])
+
+
+def _linked_ids(case: dict[str, Any], flow: Flow, src: ResourceConnector, tgt: ResourceConnector,
+                seed: int) -> Callable[[Bench], tuple[str, str]]:
+    def arrange(bench: Bench) -> tuple[str, str]:
+        source_id, target_id, _created = linked_pair(bench, case, flow, src, tgt, seed)
+        return source_id, target_id
+
+    return arrange
+
+
 # -- clears-both-ways -------------------------------------------------------------------------------
 
 
-def check_clearing(bench: Bench, case: dict[str, Any], flow: Flow, src: ResourceConnector,
-                   tgt: ResourceConnector) -> None:
+def clearing_split(bench: Bench, case: dict[str, Any], flow: Flow, src: ResourceConnector,
+                   tgt: ResourceConnector) -> Split:
     """A value emptied on one side is emptied on the other: forward for every editable row both of
     whose fields can be empty, and back through the rows that carry target edits back."""
     rows, skipped = editable_rows(bench, flow, src, tgt)
@@ -155,27 +185,40 @@ def check_clearing(bench: Bench, case: dict[str, Any], flow: Flow, src: Resource
     if not chosen:
         raise _none_left("clearing", skipped)
     seed = case["line"] * 10 + 4
-    source_id, target_id, _created = linked_pair(bench, case, flow, src, tgt, seed)
-    tried = 0
-    for e in chosen:
-        row = e.row
-        refused = _step(bench, case, row, "forward", src, source_id, tgt, target_id, None, "emptying")
-        if refused:
-            skipped.append(f"line {row.line}: {refused}")
-            continue
-        tried += 1
-        value = _fresh_value(e.domain, seed + row.line, None)
-        if e.back:
-            # a value back from the target, then emptied there: the source is emptied too
-            _step(bench, case, row, "reverse", tgt, target_id, src, source_id, value, "editing")
-            refused = _step(bench, case, row, "reverse", tgt, target_id, src, source_id, None, "emptying")
+
+    def part(e: Editable) -> Callable[[Bench, Any], tuple[bool, list[str]]]:
+        def clear(bench: Bench, ids: tuple[str, str]) -> tuple[bool, list[str]]:
+            """Whether the row was tried, and why a step of it was refused."""
+            source_id, target_id = ids
+            row = e.row
+            refused = _step(bench, case, row, "forward", src, source_id, tgt, target_id, None, "emptying")
             if refused:
-                skipped.append(f"line {row.line} [reverse]: {refused}")
-        # the row holds a value again, so a later row's check starts from a complete record
-        _step(bench, case, row, "forward", src, source_id, tgt, target_id,
-              _fresh_value(e.domain, seed + row.line + 1, value), "editing")
-    if not tried:
-        raise _none_left("clearing", skipped)
+                return False, [f"line {row.line}: {refused}"]
+            notes = []
+            value = _fresh_value(e.domain, seed + row.line, None)
+            if e.back:
+                # a value back from the target, then emptied there: the source is emptied too
+                _step(bench, case, row, "reverse", tgt, target_id, src, source_id, value, "editing")
+                refused = _step(bench, case, row, "reverse", tgt, target_id, src, source_id, None, "emptying")
+                if refused:
+                    notes.append(f"line {row.line} [reverse]: {refused}")
+            # the row holds a value again, so a later row's check starts from a complete record
+            _step(bench, case, row, "forward", src, source_id, tgt, target_id,
+                  _fresh_value(e.domain, seed + row.line + 1, value), "editing")
+            return True, notes
+
+        return clear
+
+    def finish(results: list[tuple[bool, list[str]]]) -> None:
+        if not any(tried for tried, _notes in results):
+            raise _none_left("clearing", skipped + [n for _tried, notes in results for n in notes])
+
+    return Split(_linked_ids(case, flow, src, tgt, seed), [part(e) for e in chosen], finish)
+
+
+def check_clearing(bench: Bench, case: dict[str, Any], flow: Flow, src: ResourceConnector,
+                   tgt: ResourceConnector) -> None:
+    run_split(bench, clearing_split(bench, case, flow, src, tgt))
 
 
 # -- case-and-whitespace ----------------------------------------------------------------------------
@@ -193,8 +236,8 @@ def _variants(domain: Domain, base: Any) -> list[tuple[Any, str]]:
     return out
 
 
-def check_case_and_whitespace(bench: Bench, case: dict[str, Any], flow: Flow, src: ResourceConnector,
-                              tgt: ResourceConnector) -> None:
+def case_split(bench: Bench, case: dict[str, Any], flow: Flow, src: ResourceConnector,
+               tgt: ResourceConnector) -> Split:
     """An edit that changes only the case (text and e-mail) or only the whitespace (free text) of a
     value is an edit: it arrives, forward and back through the rows that carry target edits back."""
     rows, skipped = editable_rows(bench, flow, src, tgt)
@@ -209,20 +252,30 @@ def check_case_and_whitespace(bench: Bench, case: dict[str, Any], flow: Flow, sr
                            "no case- or whitespace-only edit")
     if not chosen:
         raise _none_left("case and whitespace", skipped)
-    source_id, target_id, _created = linked_pair(bench, case, flow, src, tgt, seed)
-    for e, base in chosen:
-        row = e.row
-        directions = [("forward", src, source_id, tgt, target_id)]
-        if e.back:
-            directions.append(("reverse", tgt, target_id, src, source_id))
-        for direction, edited, edited_id, other, other_id in directions:
-            refused = _step(bench, case, row, direction, edited, edited_id, other, other_id, base, "editing")
+
+    def part(e: Editable, base: Any, direction: str) -> Callable[[Bench, Any], None]:
+        def edits(bench: Bench, ids: tuple[str, str]) -> None:
+            source_id, target_id = ids
+            edited, edited_id, other, other_id = ((src, source_id, tgt, target_id) if direction == "forward"
+                                                  else (tgt, target_id, src, source_id))
+            refused = _step(bench, case, e.row, direction, edited, edited_id, other, other_id, base, "editing")
             if refused:
                 raise Unsupported(refused)
             for value, what in _variants(e.domain, base):
-                refused = _step(bench, case, row, direction, edited, edited_id, other, other_id, value, what)
+                refused = _step(bench, case, e.row, direction, edited, edited_id, other, other_id, value, what)
                 if refused:
                     raise Unsupported(refused)
+
+        return edits
+
+    parts = [part(e, base, direction) for e, base in chosen
+             for direction in ("forward", "reverse")[: 1 + e.back]]
+    return Split(_linked_ids(case, flow, src, tgt, seed), parts, lambda _notes: None)
+
+
+def check_case_and_whitespace(bench: Bench, case: dict[str, Any], flow: Flow, src: ResourceConnector,
+                              tgt: ResourceConnector) -> None:
+    run_split(bench, case_split(bench, case, flow, src, tgt))
 
 
 # -- no-collateral-damage ---------------------------------------------------------------------------
@@ -273,76 +326,91 @@ def _damage(bench: Bench, since: int, sides: list[tuple[ResourceConnector, str, 
     return list(dict.fromkeys(found))
 
 
-def check_collateral(bench: Bench, case: dict[str, Any], flow: Flow, src: ResourceConnector,
-                     tgt: ResourceConnector) -> None:
+def collateral_split(bench: Bench, case: dict[str, Any], flow: Flow, src: ResourceConnector,
+                     tgt: ResourceConnector) -> Split:
     """After an edit of one row is synced, nothing else of either record changed: every other mapped
     property, and the fields no row of the flow maps (filled before the edit), on both sides."""
     rows, skipped = editable_rows(bench, flow, src, tgt)
     if not rows:
         raise _none_left("collateral damage", skipped)
     seed = case["line"] * 10 + 8
-    source_id, target_id, _created = linked_pair(bench, case, flow, src, tgt, seed)
-    # the target was made by the sync: fill what it does not own, as a user of that system would
-    fill: Record = {}
-    for i, path in enumerate(_unowned(bench, flow, tgt, TARGET)):
-        spec = tgt.fields[path]
-        domain = bench.value_domain(TARGET, flow.target_label, path, spec)
-        if domain is not None and spec.kind != "boolean":
-            set_path(fill, path, example(domain, seed * 100 + 60 + i))
-    if fill:
-        try:
-            tgt.update(target_id, fill)
-        except ConnectorError as exc:
-            raise Unsupported(f"collateral damage: the {tgt.system} {tgt.entity} system refuses values for the "
-                              f"fields no row maps ({exc})") from None
-    # what each system itself derives from a field (a name made of first and last name): learnt by
-    # editing each row's field on both sides to one value, as a user would, before the sync settles
-    derived: dict[tuple[str, str], set[str]] = {}
-    for e in rows:
-        value = _fresh_value(e.domain, seed + 3 * e.row.line, None)
-        for side, connector, record_id, path in ((SOURCE, src, source_id, e.row.source),
-                                                  (TARGET, tgt, target_id, e.row.target)):
-            was = _snapshot(connector, record_id)
-            if _edit(connector, record_id, path, value, "an edit"):
-                continue
-            now = _snapshot(connector, record_id)
-            derived[(side, path)] = {p for p in now if p != path and not same(now[p], was.get(p))}
-    bench.sync()  # settle: whatever the sync does after an arrange is not the edit under test
-    before = {SOURCE: _snapshot(src, source_id), TARGET: _snapshot(tgt, target_id)}
     head = f"{where(bench, case)} [{case['check']}]: {case['statement']}"
-    for e in rows:
-        row = e.row
-        steps = [("forward", src, source_id, row.source)]
-        if e.back:
-            steps.append(("reverse", tgt, target_id, row.target))
-        for direction, edited, edited_id, path in steps:
-            side = SOURCE if direction == "forward" else TARGET
-            value = _fresh_value(e.domain, seed + row.line + (direction == "reverse"), before[side].get(path))
-            mark = len(bench.writes)
-            refused = _step(bench, case, row, direction, edited, edited_id,
-                            tgt if direction == "forward" else src, target_id if direction == "forward" else source_id,
-                            value, "editing")
-            if refused:
-                raise Unsupported(refused)
-            # the edit may also reach what other rows (conditional ones too) carry from the same source
-            # field or into the same target field: a fan-out or fan-in the document states
-            siblings = [r for r in flow.mappings if r is not row and (r.source == row.source
-                                                                             or r.target == row.target)]
-            allowed = {SOURCE: {row.source, *derived.get((SOURCE, row.source), ()), *(r.source for r in siblings)},
-                       TARGET: {row.target, *derived.get((TARGET, row.target), ()), *(r.target for r in siblings)}}
-            damage = _damage(bench, mark, [(src, source_id, before[SOURCE], allowed[SOURCE]),
-                                           (tgt, target_id, before[TARGET], allowed[TARGET])])
-            if damage:
-                raise ChecklistFailure(
-                    f"{head}\n  after editing {edited.entity}.{path} (line {row.line}, {direction}) and syncing,"
-                    " other values changed:\n  " + "\n  ".join(damage[:8])
-                )
-            before[SOURCE][row.source] = value
-            before[TARGET][row.target] = value
-            for side, connector, record_id in ((SOURCE, src, source_id), (TARGET, tgt, target_id)):
-                now = _snapshot(connector, record_id)  # what the systems derived from the edit is the new normal
-                mine = row.source if side == SOURCE else row.target
-                before[side].update({p: now[p] for p in derived.get((side, mine), ())})
+
+    def arrange(bench: Bench) -> tuple[str, str, dict[tuple[str, str], set[str]], dict[str, dict[str, Any]]]:
+        source_id, target_id, _created = linked_pair(bench, case, flow, src, tgt, seed)
+        # the target was made by the sync: fill what it does not own, as a user of that system would
+        fill: Record = {}
+        for i, path in enumerate(_unowned(bench, flow, tgt, TARGET)):
+            spec = tgt.fields[path]
+            domain = bench.value_domain(TARGET, flow.target_label, path, spec)
+            if domain is not None and spec.kind != "boolean":
+                set_path(fill, path, example(domain, seed * 100 + 60 + i))
+        if fill:
+            try:
+                tgt.update(target_id, fill)
+            except ConnectorError as exc:
+                raise Unsupported(f"collateral damage: the {tgt.system} {tgt.entity} system refuses values for the "
+                                  f"fields no row maps ({exc})") from None
+        # what each system itself derives from a field (a name made of first and last name): learnt by
+        # editing each row's field on both sides to one value, as a user would, before the sync settles
+        derived: dict[tuple[str, str], set[str]] = {}
+        for e in rows:
+            value = _fresh_value(e.domain, seed + 3 * e.row.line, None)
+            for side, connector, record_id, path in ((SOURCE, src, source_id, e.row.source),
+                                                      (TARGET, tgt, target_id, e.row.target)):
+                was = _snapshot(connector, record_id)
+                if _edit(connector, record_id, path, value, "an edit"):
+                    continue
+                now = _snapshot(connector, record_id)
+                derived[(side, path)] = {p for p in now if p != path and not same(now[p], was.get(p))}
+        bench.sync()  # settle: whatever the sync does after an arrange is not the edit under test
+        before = {SOURCE: _snapshot(src, source_id), TARGET: _snapshot(tgt, target_id)}
+        return source_id, target_id, derived, before
+
+    def part(e: Editable) -> Callable[[Bench, Any], None]:
+        def edits(bench: Bench, arranged: tuple[str, str, dict[tuple[str, str], set[str]],
+                                                dict[str, dict[str, Any]]]) -> None:
+            source_id, target_id, derived, before = arranged
+            row = e.row
+            steps = [("forward", src, source_id, row.source)]
+            if e.back:
+                steps.append(("reverse", tgt, target_id, row.target))
+            for direction, edited, edited_id, path in steps:
+                side = SOURCE if direction == "forward" else TARGET
+                value = _fresh_value(e.domain, seed + row.line + (direction == "reverse"), before[side].get(path))
+                mark = len(bench.writes)
+                other, other_id = (tgt, target_id) if direction == "forward" else (src, source_id)
+                refused = _step(bench, case, row, direction, edited, edited_id, other, other_id, value, "editing")
+                if refused:
+                    raise Unsupported(refused)
+                # the edit may also reach what other rows (conditional ones too) carry from the same source
+                # field or into the same target field: a fan-out or fan-in the document states
+                siblings = [r for r in flow.mappings if r is not row and (r.source == row.source
+                                                                                 or r.target == row.target)]
+                allowed = {SOURCE: {row.source, *derived.get((SOURCE, row.source), ()), *(r.source for r in siblings)},
+                           TARGET: {row.target, *derived.get((TARGET, row.target), ()), *(r.target for r in siblings)}}
+                damage = _damage(bench, mark, [(src, source_id, before[SOURCE], allowed[SOURCE]),
+                                               (tgt, target_id, before[TARGET], allowed[TARGET])])
+                if damage:
+                    raise ChecklistFailure(
+                        f"{head}\n  after editing {edited.entity}.{path} (line {row.line}, {direction}) and syncing,"
+                        " other values changed:\n  " + "\n  ".join(damage[:8])
+                    )
+                before[SOURCE][row.source] = value
+                before[TARGET][row.target] = value
+                for side, connector, record_id in ((SOURCE, src, source_id), (TARGET, tgt, target_id)):
+                    now = _snapshot(connector, record_id)  # what the systems derived from the edit is the new normal
+                    mine = row.source if side == SOURCE else row.target
+                    before[side].update({p: now[p] for p in derived.get((side, mine), ())})
+
+        return edits
+
+    return Split(arrange, [part(e) for e in rows], lambda _notes: None)
+
+
+def check_collateral(bench: Bench, case: dict[str, Any], flow: Flow, src: ResourceConnector,
+                     tgt: ResourceConnector) -> None:
+    run_split(bench, collateral_split(bench, case, flow, src, tgt))
 
 
 # -- sparse-records ---------------------------------------------------------------------------------
@@ -368,11 +436,11 @@ def _not_optional(bench: Bench, flow: Flow, connector: ResourceConnector, prefix
     return None
 
 
-def check_sparse(bench: Bench, case: dict[str, Any], flow: Flow, src: ResourceConnector,
-                 tgt: ResourceConnector) -> None:
+def sparse_split(bench: Bench, case: dict[str, Any], flow: Flow, src: ResourceConnector,
+                 tgt: ResourceConnector) -> Split:
     """A record without an optional nested object (a supplier with no mail address), then edited through
     a row that reaches into it: the edit arrives, forward and (through the row that carries target edits
-    back) in reverse, where the sync must make the nested object."""
+    back) in reverse, where the sync must make the nested object. Each part makes its own records."""
     if flow.policy is Policy.LINK_REQUIRED:
         raise Unsupported("sparse records: the flow creates nothing, and a record without a nested object cannot "
                           "be arranged to match through the match rules in general")
@@ -383,25 +451,12 @@ def check_sparse(bench: Bench, case: dict[str, Any], flow: Flow, src: ResourceCo
     if not nested:
         raise _none_left("sparse records", skipped)
     seed = case["line"] * 10 + 5
-    tried = 0
-    for e in nested:
-        row = e.row
-        # the source without its nested object; the rows into the target's nested object empty, so the
-        # target is created without it
-        over: dict[str, Any] = {}
-        sprefix, tprefix = _prefix(row.source), _prefix(row.target)
-        why = (sprefix and _not_optional(bench, flow, src, sprefix)) or (
-            tprefix and _not_optional(bench, flow, tgt, tprefix)) or None
-        if tprefix:
-            for r in flow.syncable_rows:
-                if _prefix(r.target) == tprefix and (sprefix is None or _prefix(r.source) != sprefix):
-                    why = why or _why_not_clearable(src, r.source)
-                    over[r.source] = None
-        if why:
-            skipped.append(f"line {row.line} ({row.source} -> {row.target}): {why}")
-            continue
-        steps = [("forward", src, tgt)] + ([("reverse", tgt, src)] if e.back else [])
-        for n, (direction, edited, other) in enumerate(steps):
+
+    def part(e: Editable, over: dict[str, Any], sprefix: str | None, tprefix: str | None,
+             n: int) -> Callable[[Bench, Any], None]:
+        def edit(bench: Bench, _arranged: Any) -> None:
+            row = e.row
+            direction, edited, other = ("forward", src, tgt) if n == 0 else ("reverse", tgt, src)
             record = bench.record_for(flow, SOURCE, src, seed + 2 * row.line + n, over)
             if sprefix:
                 record.pop(sprefix, None)
@@ -420,9 +475,38 @@ def check_sparse(bench: Bench, case: dict[str, Any], flow: Flow, src: ResourceCo
                             f"editing, on records without {' or '.join(p for p in (sprefix, tprefix) if p)},")
             if refused:
                 raise Unsupported(refused)
-        tried += 1
-    if not tried:
-        raise _none_left("sparse records", skipped)
+
+        return edit
+
+    parts = []
+    for e in nested:
+        row = e.row
+        # the source without its nested object; the rows into the target's nested object empty, so the
+        # target is created without it
+        over: dict[str, Any] = {}
+        sprefix, tprefix = _prefix(row.source), _prefix(row.target)
+        why = (sprefix and _not_optional(bench, flow, src, sprefix)) or (
+            tprefix and _not_optional(bench, flow, tgt, tprefix)) or None
+        if tprefix:
+            for r in flow.syncable_rows:
+                if _prefix(r.target) == tprefix and (sprefix is None or _prefix(r.source) != sprefix):
+                    why = why or _why_not_clearable(src, r.source)
+                    over[r.source] = None
+        if why:
+            skipped.append(f"line {row.line} ({row.source} -> {row.target}): {why}")
+            continue
+        parts += [part(e, over, sprefix, tprefix, n) for n in range(1 + e.back)]
+
+    def finish(_notes: list[Any]) -> None:
+        if not parts:
+            raise _none_left("sparse records", skipped)
+
+    return Split(lambda _bench: None, parts, finish)
+
+
+def check_sparse(bench: Bench, case: dict[str, Any], flow: Flow, src: ResourceConnector,
+                 tgt: ResourceConnector) -> None:
+    run_split(bench, sparse_split(bench, case, flow, src, tgt))
 
 
 # -- every-record-once -----------------------------------------------------------------------------
@@ -632,6 +716,14 @@ def check_conflict(bench: Bench, case: dict[str, Any], flow: Flow, src: Resource
                                f"but both hold {held_source!r}: the edit {lost!r} won instead", expected=expected,
                                actual=held_source)
 
+
+#: The flow checks made of parts (:class:`Split`): batch mode runs each part on records of its own.
+SPLITS: dict[str, Callable[[Bench, dict[str, Any], Flow, ResourceConnector, ResourceConnector], Split]] = {
+    "clears-both-ways": clearing_split,
+    "no-collateral-damage": collateral_split,
+    "case-and-whitespace-edits": case_split,
+    "sparse-records": sparse_split,
+}
 
 TEETH: dict[str, Callable[[Bench, dict[str, Any], Flow, ResourceConnector, ResourceConnector], None]] = {
     "conflicting-edits": check_conflict,
