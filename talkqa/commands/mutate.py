@@ -111,16 +111,21 @@ def _mutant_env(spec: str | None) -> Iterator[None]:
 
 
 def run_suite(
-    modules: list[Path], spec: str | None, work: Path, extra: list[str], log: Path | None
+    modules: list[Path], spec: str | None, work: Path, extra: list[str], log: Path | None,
+    settings: tuple[str, ...] = (),
 ) -> tuple[int, list[dict[str, Any]] | None]:
-    """One pytest run of ``modules`` (against mutant ``spec``, or the reference sync); its exit code
-    and results entries (None when pytest wrote none)."""
+    """One pytest run of ``modules`` (against mutant ``spec``, or the reference sync) with the run
+    options ``settings`` (a mutant's, e.g. a fault profile); its exit code and results entries (None
+    when pytest wrote none)."""
     from talkqa.runtime.results import load
 
-    results = work / f"results-{spec or 'baseline'}.json".replace("@", "-").replace(":", "-")
+    name = spec or "baseline" + "".join(f"-{s.lstrip('-').replace('=', '-')}" for s in settings)
+    results = work / f"results-{name}.json".replace("@", "-").replace(":", "-")
     results.unlink(missing_ok=True)
     # auto: each module replays its cassettes where it has recordings, else runs on the simulators
-    argv = [f"--talkqa-results={results}", "--talkqa-backend=auto", "-p", "talkqa.mutants.plugin", *extra]
+    # (a fault profile among ``settings`` makes it the simulators everywhere)
+    argv = [f"--talkqa-results={results}", "--talkqa-backend=auto", "-p", "talkqa.mutants.plugin", *extra,
+            *settings]
     with _mutant_env(spec), _output_to(log):
         code = _pytest(modules, argv)
     return code, (load(results) if results.exists() else None)
@@ -288,6 +293,29 @@ def _specs(only: tuple[str, ...], per_row: bool, documents: list[Document]) -> l
     return list(dict.fromkeys(specs))
 
 
+def _baseline(modules: list[Path], work: Path, extra: list[str], log: Path | None, settings: tuple[str, ...],
+              documents: list[Document], out_dir: str) -> list[dict[str, Any]]:
+    """The unmutated suite's results with the run options ``settings``; exits 2 when it does not pass."""
+    shown = f" ({' '.join(settings)})" if settings else ""
+    click.echo(f"baseline: the unmutated suite{shown} ...", err=True)
+    code, baseline = run_suite(modules, None, work, extra, log, settings)
+    bad = [e for e in baseline or [] if e["outcome"] in KILLING]
+    if baseline is None or bad or code not in (0, 5):
+        report_error(f"talkqa mutate: the baseline{shown} (the unmutated reference sync) does not pass, so no "
+                     "mutant result would mean anything. Fix it first; see the failures with: "
+                     + talkqa_command("check", [d.path for d in documents], f"--out={out_dir}"))
+        for e in bad:
+            where = f"{e['document']}:{e['line']} {e['case_id']}"
+            report_error(f"  {e['outcome']}: {where}: {_first_line(e['message'])}")
+        if log is not None and log.exists() and (baseline is None or not bad):
+            report_error("\n".join(log.read_text(errors="replace").splitlines()[-20:]))
+        raise SystemExit(2)
+    if not any(e["outcome"] == "passed" for e in baseline):
+        report_error(f"talkqa mutate: no test passed in the baseline{shown}: nothing can kill a mutant")
+        raise SystemExit(2)
+    return baseline
+
+
 @click.command("mutate")
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--out", "out_dir", default="generated_tests", show_default=True, help="Folder of the generated suite.")
@@ -360,31 +388,24 @@ def mutate(
                 continue
             expected[spec] = rows
         log = None if verbose else work / "pytest.log"
-        click.echo("baseline: the unmutated suite ...", err=True)
-        code, baseline = run_suite(modules, None, work, extra, log)
-        bad = [e for e in baseline or [] if e["outcome"] in KILLING]
-        if baseline is None or bad or code not in (0, 5):
-            report_error("talkqa mutate: the baseline (the unmutated reference sync) does not pass, so no mutant "
-                         "result would mean anything. Fix it first; see the failures with: "
-                         + talkqa_command("check", [d.path for d in documents], f"--out={out_dir}"))
-            for e in bad:
-                where = f"{e['document']}:{e['line']} {e['case_id']}"
-                report_error(f"  {e['outcome']}: {where}: {_first_line(e['message'])}")
-            if log is not None and log.exists() and (baseline is None or not bad):
-                report_error("\n".join(log.read_text(errors="replace").splitlines()[-20:]))
-            raise SystemExit(2)
-        if not any(e["outcome"] == "passed" for e in baseline):
-            report_error("talkqa mutate: no test passed in the baseline: nothing can kill a mutant")
-            raise SystemExit(2)
+        # one baseline per set of run options the chosen mutants need (a mutant is judged against the
+        # reference sync run the same way: under the same faults)
+        baselines: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for settings in dict.fromkeys([(), *(CATALOGUE[s.partition("@")[0]].settings for s in expected)]):
+            if settings == () and expected and all(CATALOGUE[s.partition("@")[0]].settings for s in expected):
+                continue  # every mutant chosen runs with options: the plain baseline judges none of them
+            baselines[settings] = _baseline(modules, work, extra, log, settings, documents, out_dir)
         verdicts = []
         for spec, rows in expected.items():
-            click.echo(f"mutant {spec} ...", err=True)
+            settings = CATALOGUE[spec.partition("@")[0]].settings
+            click.echo(f"mutant {spec}{' (' + ' '.join(settings) + ')' if settings else ''} ...", err=True)
             t0 = time.monotonic()
-            code, entries = run_suite(modules, spec, work, extra, log)
+            code, entries = run_suite(modules, spec, work, extra, log, settings)
             message = "" if entries is not None else f"pytest exited {code} without results"
             if entries is None and log is not None and log.exists():
                 message += ": " + " | ".join(log.read_text(errors="replace").strip().splitlines()[-3:])
-            verdicts.append(judge(spec, baseline, entries, rows, time.monotonic() - t0, message))
+            verdicts.append(judge(spec, baselines[settings], entries, rows, time.monotonic() - t0, message))
+        baseline = baselines[next(iter(baselines))]
     total = time.monotonic() - started
     survived = [v for v in verdicts if v.result != "killed"]
     if as_json:
