@@ -30,6 +30,7 @@ from talkqa.mutants.plugin import ENV
 from talkqa.shell import talkqa_command
 
 KILLING = ("failed",)
+NOT_APPLICABLE = "n/a"  # a mutant aimed at flow checks none of which could be tried
 SHOWN_ROWS = 8
 TAGS = {("mapping", "forward"): "fwd", ("mapping", "reverse"): "rev", ("fuzz", "forward"): "fuzz→",
         ("fuzz", "reverse"): "fuzz←"}
@@ -178,6 +179,12 @@ def judge(
         verdict.expected_checks = [c for c in mutant.checks if c in ran]
         flagged = {_check_of(k) for k in verdict.killers if k["kind"] == "link" and not k["divergence"]}
         verdict.missed_checks = [c for c in verdict.expected_checks if c not in flagged]
+        if verdict.result == "survived" and not verdict.expected_checks:
+            # the checks it is aimed at cannot be tried on these documents (set aside in the baseline, with
+            # their reasons): nothing here could kill it, so it is not counted as a survivor, nor as killed
+            verdict.result = NOT_APPLICABLE
+            verdict.message = (f"{', '.join(mutant.checks)} passed nowhere in the baseline (not checkable on "
+                               "these documents): nothing here can kill it")
     return verdict
 
 
@@ -209,6 +216,8 @@ def target_cell(v: Verdict) -> str:
 
 
 def _target_cell(v: Verdict) -> str:
+    if v.result == NOT_APPLICABLE:
+        return "-"
     if not v.expected_rows and v.expected_checks:
         if v.result != "killed":
             return f"no: {', '.join(v.expected_checks)} passed"
@@ -255,8 +264,8 @@ def table(verdicts: list[Verdict]) -> list[str]:
         out += [f"    {g}" for g in groups[:SHOWN_ROWS]]
         if len(groups) > SHOWN_ROWS:
             out.append(f"    ... and {len(groups) - SHOWN_ROWS} more (--json lists them all)")
-        if v.result == "error":
-            out.append(f"    error: {v.message}")
+        if v.result in ("error", NOT_APPLICABLE):
+            out.append(f"    {'error' if v.result == 'error' else 'not applicable'}: {v.message}")
     return out
 
 
@@ -407,7 +416,8 @@ def mutate(
             verdicts.append(judge(spec, baselines[settings], entries, rows, time.monotonic() - t0, message))
         baseline = baselines[next(iter(baselines))]
     total = time.monotonic() - started
-    survived = [v for v in verdicts if v.result != "killed"]
+    survived = [v for v in verdicts if v.result not in ("killed", NOT_APPLICABLE)]
+    inapplicable = [v.mutant for v in verdicts if v.result == NOT_APPLICABLE]
     if as_json:
         passed = sum(e["outcome"] == "passed" for e in baseline)
         click.echo(json.dumps({"schema": "talkqa-mutate/1", "baseline_passed": passed, "seconds": round(total, 1),
@@ -416,7 +426,8 @@ def mutate(
         click.echo("\ntalkqa mutate")
         for line in table(verdicts):
             click.echo(line)
-        killed = len(verdicts) - len(survived)
-        click.echo(f"{killed}/{len(verdicts)} mutants killed in {total:.0f}s"
-                   + (f"; surviving: {', '.join(v.mutant for v in survived)}" if survived else ""))
+        killed = len(verdicts) - len(survived) - len(inapplicable)
+        click.echo(f"{killed}/{len(verdicts) - len(inapplicable)} mutants killed in {total:.0f}s"
+                   + (f"; surviving: {', '.join(v.mutant for v in survived)}" if survived else "")
+                   + (f"; not applicable here: {', '.join(inapplicable)}" if inapplicable else ""))
     raise SystemExit(1 if survived else 0)
