@@ -74,7 +74,8 @@ def test_bad_arguments_and_an_empty_baseline_exit_2(suite: Path):
 def test_a_failing_baseline_stops_before_any_mutant(suite: Path, monkeypatch: pytest.MonkeyPatch):
     runs: list[str | None] = []
 
-    def fake_run(modules: Any, spec: str | None, work: Any, extra: Any, log: Any) -> tuple[int, list[dict]]:
+    def fake_run(modules: Any, spec: str | None, work: Any, extra: Any, log: Any,
+                 settings: tuple[str, ...] = ()) -> tuple[int, list[dict]]:
         runs.append(spec)
         return 1, [entry("a", "failed", message="ChecklistFailure: x should be 1")]
 
