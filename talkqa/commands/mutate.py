@@ -30,6 +30,7 @@ from talkqa.mutants.plugin import ENV
 from talkqa.shell import talkqa_command
 
 KILLING = ("failed",)
+NOT_APPLICABLE = "n/a"  # a mutant aimed at flow checks none of which could be tried
 SHOWN_ROWS = 8
 TAGS = {("mapping", "forward"): "fwd", ("mapping", "reverse"): "rev", ("fuzz", "forward"): "fuzz→",
         ("fuzz", "reverse"): "fuzz←"}
@@ -111,16 +112,21 @@ def _mutant_env(spec: str | None) -> Iterator[None]:
 
 
 def run_suite(
-    modules: list[Path], spec: str | None, work: Path, extra: list[str], log: Path | None
+    modules: list[Path], spec: str | None, work: Path, extra: list[str], log: Path | None,
+    settings: tuple[str, ...] = (),
 ) -> tuple[int, list[dict[str, Any]] | None]:
-    """One pytest run of ``modules`` (against mutant ``spec``, or the reference sync); its exit code
-    and results entries (None when pytest wrote none)."""
+    """One pytest run of ``modules`` (against mutant ``spec``, or the reference sync) with the run
+    options ``settings`` (a mutant's, e.g. a fault profile); its exit code and results entries (None
+    when pytest wrote none)."""
     from talkqa.runtime.results import load
 
-    results = work / f"results-{spec or 'baseline'}.json".replace("@", "-").replace(":", "-")
+    name = spec or "baseline" + "".join(f"-{s.lstrip('-').replace('=', '-')}" for s in settings)
+    results = work / f"results-{name}.json".replace("@", "-").replace(":", "-")
     results.unlink(missing_ok=True)
     # auto: each module replays its cassettes where it has recordings, else runs on the simulators
-    argv = [f"--talkqa-results={results}", "--talkqa-backend=auto", "-p", "talkqa.mutants.plugin", *extra]
+    # (a fault profile among ``settings`` makes it the simulators everywhere)
+    argv = [f"--talkqa-results={results}", "--talkqa-backend=auto", "-p", "talkqa.mutants.plugin", *extra,
+            *settings]
     with _mutant_env(spec), _output_to(log):
         code = _pytest(modules, argv)
     return code, (load(results) if results.exists() else None)
@@ -173,6 +179,12 @@ def judge(
         verdict.expected_checks = [c for c in mutant.checks if c in ran]
         flagged = {_check_of(k) for k in verdict.killers if k["kind"] == "link" and not k["divergence"]}
         verdict.missed_checks = [c for c in verdict.expected_checks if c not in flagged]
+        if verdict.result == "survived" and not verdict.expected_checks:
+            # the checks it is aimed at cannot be tried on these documents (set aside in the baseline, with
+            # their reasons): nothing here could kill it, so it is not counted as a survivor, nor as killed
+            verdict.result = NOT_APPLICABLE
+            verdict.message = (f"{', '.join(mutant.checks)} passed nowhere in the baseline (not checkable on "
+                               "these documents): nothing here can kill it")
     return verdict
 
 
@@ -204,6 +216,8 @@ def target_cell(v: Verdict) -> str:
 
 
 def _target_cell(v: Verdict) -> str:
+    if v.result == NOT_APPLICABLE:
+        return "-"
     if not v.expected_rows and v.expected_checks:
         if v.result != "killed":
             return f"no: {', '.join(v.expected_checks)} passed"
@@ -250,8 +264,8 @@ def table(verdicts: list[Verdict]) -> list[str]:
         out += [f"    {g}" for g in groups[:SHOWN_ROWS]]
         if len(groups) > SHOWN_ROWS:
             out.append(f"    ... and {len(groups) - SHOWN_ROWS} more (--json lists them all)")
-        if v.result == "error":
-            out.append(f"    error: {v.message}")
+        if v.result in ("error", NOT_APPLICABLE):
+            out.append(f"    {'error' if v.result == 'error' else 'not applicable'}: {v.message}")
     return out
 
 
@@ -286,6 +300,29 @@ def _specs(only: tuple[str, ...], per_row: bool, documents: list[Document]) -> l
                         where = f"{Path(doc.path).stem}:{row.line}" if several else str(row.line)
                         specs.append(f"{name}@{where}")
     return list(dict.fromkeys(specs))
+
+
+def _baseline(modules: list[Path], work: Path, extra: list[str], log: Path | None, settings: tuple[str, ...],
+              documents: list[Document], out_dir: str) -> list[dict[str, Any]]:
+    """The unmutated suite's results with the run options ``settings``; exits 2 when it does not pass."""
+    shown = f" ({' '.join(settings)})" if settings else ""
+    click.echo(f"baseline: the unmutated suite{shown} ...", err=True)
+    code, baseline = run_suite(modules, None, work, extra, log, settings)
+    bad = [e for e in baseline or [] if e["outcome"] in KILLING]
+    if baseline is None or bad or code not in (0, 5):
+        report_error(f"talkqa mutate: the baseline{shown} (the unmutated reference sync) does not pass, so no "
+                     "mutant result would mean anything. Fix it first; see the failures with: "
+                     + talkqa_command("check", [d.path for d in documents], f"--out={out_dir}"))
+        for e in bad:
+            where = f"{e['document']}:{e['line']} {e['case_id']}"
+            report_error(f"  {e['outcome']}: {where}: {_first_line(e['message'])}")
+        if log is not None and log.exists() and (baseline is None or not bad):
+            report_error("\n".join(log.read_text(errors="replace").splitlines()[-20:]))
+        raise SystemExit(2)
+    if not any(e["outcome"] == "passed" for e in baseline):
+        report_error(f"talkqa mutate: no test passed in the baseline{shown}: nothing can kill a mutant")
+        raise SystemExit(2)
+    return baseline
 
 
 @click.command("mutate")
@@ -360,33 +397,27 @@ def mutate(
                 continue
             expected[spec] = rows
         log = None if verbose else work / "pytest.log"
-        click.echo("baseline: the unmutated suite ...", err=True)
-        code, baseline = run_suite(modules, None, work, extra, log)
-        bad = [e for e in baseline or [] if e["outcome"] in KILLING]
-        if baseline is None or bad or code not in (0, 5):
-            report_error("talkqa mutate: the baseline (the unmutated reference sync) does not pass, so no mutant "
-                         "result would mean anything. Fix it first; see the failures with: "
-                         + talkqa_command("check", [d.path for d in documents], f"--out={out_dir}"))
-            for e in bad:
-                where = f"{e['document']}:{e['line']} {e['case_id']}"
-                report_error(f"  {e['outcome']}: {where}: {_first_line(e['message'])}")
-            if log is not None and log.exists() and (baseline is None or not bad):
-                report_error("\n".join(log.read_text(errors="replace").splitlines()[-20:]))
-            raise SystemExit(2)
-        if not any(e["outcome"] == "passed" for e in baseline):
-            report_error("talkqa mutate: no test passed in the baseline: nothing can kill a mutant")
-            raise SystemExit(2)
+        # one baseline per set of run options the chosen mutants need (a mutant is judged against the
+        # reference sync run the same way: under the same faults)
+        baselines: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for settings in dict.fromkeys([(), *(CATALOGUE[s.partition("@")[0]].settings for s in expected)]):
+            if settings == () and expected and all(CATALOGUE[s.partition("@")[0]].settings for s in expected):
+                continue  # every mutant chosen runs with options: the plain baseline judges none of them
+            baselines[settings] = _baseline(modules, work, extra, log, settings, documents, out_dir)
         verdicts = []
         for spec, rows in expected.items():
-            click.echo(f"mutant {spec} ...", err=True)
+            settings = CATALOGUE[spec.partition("@")[0]].settings
+            click.echo(f"mutant {spec}{' (' + ' '.join(settings) + ')' if settings else ''} ...", err=True)
             t0 = time.monotonic()
-            code, entries = run_suite(modules, spec, work, extra, log)
+            code, entries = run_suite(modules, spec, work, extra, log, settings)
             message = "" if entries is not None else f"pytest exited {code} without results"
             if entries is None and log is not None and log.exists():
                 message += ": " + " | ".join(log.read_text(errors="replace").strip().splitlines()[-3:])
-            verdicts.append(judge(spec, baseline, entries, rows, time.monotonic() - t0, message))
+            verdicts.append(judge(spec, baselines[settings], entries, rows, time.monotonic() - t0, message))
+        baseline = baselines[next(iter(baselines))]
     total = time.monotonic() - started
-    survived = [v for v in verdicts if v.result != "killed"]
+    survived = [v for v in verdicts if v.result not in ("killed", NOT_APPLICABLE)]
+    inapplicable = [v.mutant for v in verdicts if v.result == NOT_APPLICABLE]
     if as_json:
         passed = sum(e["outcome"] == "passed" for e in baseline)
         click.echo(json.dumps({"schema": "talkqa-mutate/1", "baseline_passed": passed, "seconds": round(total, 1),
@@ -395,7 +426,8 @@ def mutate(
         click.echo("\ntalkqa mutate")
         for line in table(verdicts):
             click.echo(line)
-        killed = len(verdicts) - len(survived)
-        click.echo(f"{killed}/{len(verdicts)} mutants killed in {total:.0f}s"
-                   + (f"; surviving: {', '.join(v.mutant for v in survived)}" if survived else ""))
+        killed = len(verdicts) - len(survived) - len(inapplicable)
+        click.echo(f"{killed}/{len(verdicts) - len(inapplicable)} mutants killed in {total:.0f}s"
+                   + (f"; surviving: {', '.join(v.mutant for v in survived)}" if survived else "")
+                   + (f"; not applicable here: {', '.join(inapplicable)}" if inapplicable else ""))
     raise SystemExit(1 if survived else 0)

@@ -12,6 +12,7 @@ A spec is ``NAME`` or ``NAME@[DOC-STEM:]LINE``; :func:`parse_spec` reads it.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import dataclasses
 import datetime as dt
 from collections.abc import Callable, Iterator, Mapping
@@ -22,8 +23,9 @@ from typing import Any
 from generator.model import Document, Flow
 from generator.model import Mapping as Row
 from talkqa.connectors.base import FieldSpec, Record
-from talkqa.connectors.codecs import flatten, set_path
+from talkqa.connectors.codecs import flatten, get_path, set_path
 from talkqa.sync import engine as _engine
+from talkqa.sync.state import decode_value
 
 Fields = Mapping[str, FieldSpec]
 
@@ -61,6 +63,11 @@ class Mutant:
     rows: Callable[[str, Flow, Fields, Fields, Selector | None], list[Row]] | None = None
     expect: str = ""
     checks: tuple[str, ...] = ()  # the flow checks (link-check names) meant to kill it: "on target" when they do
+    #: pytest options its runs need (``--talkqa-faults=transient``: a mutant only faults can reveal); the
+    #: baseline it is judged against runs with the same options
+    settings: tuple[str, ...] = ()
+    #: a process-wide patch held while the mutant is active (entered once by :func:`activate`)
+    patch: Callable[[], contextlib.AbstractContextManager[None]] | None = None
 
     @property
     def row_specific(self) -> bool:
@@ -363,6 +370,78 @@ def _install_first_page_only(run: Any, selector: Selector | None) -> None:
             setattr(run, side, _FirstPageConnector(connector, size))
 
 
+def _install_conflict_target_wins(run: Any, selector: Selector | None) -> None:
+    """When both sides edited a property, the source's edit is not seen: the target's value is carried
+    back over it and nothing is logged (the source's edit is lost silently, against the source-wins rule)."""
+    reconcile = run._reconcile
+
+    def _reconcile(source_id: str, target_id: str, src_rec: Record | None, tgt_rec: Record | None) -> None:
+        if src_rec is not None and tgt_rec is not None:
+            src_fp = run.state.fingerprints(run.key, _engine.SOURCE, source_id)
+            tgt_fp = run.state.fingerprints(run.key, _engine.TARGET, target_id)
+            hidden = _nested(flatten(src_rec))
+            for target, row in run.reverse.items():
+                edited_there = target in tgt_fp and _engine._fp(get_path(tgt_rec, target)) != tgt_fp[target]
+                edited_here = row.source in src_fp and _engine._fp(get_path(src_rec, row.source)) != src_fp[row.source]
+                if edited_there and edited_here:
+                    set_path(hidden, row.source, decode_value(src_fp[row.source]))
+            src_rec = hidden
+        reconcile(source_id, target_id, src_rec, tgt_rec)
+
+    run._reconcile = _reconcile
+
+
+def _install_conflict_unlogged(run: Any, selector: Selector | None) -> None:
+    # the source still wins, but the losing target edit is not written to the conflict log
+    run.state = _StateView(run.state, log_conflict=lambda *a, **k: None)
+
+
+class _RateLimitedSkip(Exception):
+    """A request of the mutant's sync got 429: the mutant gives up on the record instead of waiting."""
+
+
+_SKIPPING = contextvars.ContextVar("talkqa_mutant_skip_on_429", default=False)
+
+
+@contextlib.contextmanager
+def _give_up_on_429() -> Iterator[None]:
+    """While a ``skip-on-429`` flow run handles a record, a 429 answer raises instead of being waited out
+    (the client's other requests, e.g. a test arranging records, still wait as told)."""
+    from talkqa.connectors.http import SystemClient
+
+    wait = SystemClient._rate_limit_wait
+
+    def _rate_limit_wait(self: Any, resp: Any, n: int) -> float:
+        if _SKIPPING.get():
+            raise _RateLimitedSkip(f"{self.system}: HTTP 429")
+        return wait(self, resp, n)
+
+    SystemClient._rate_limit_wait = _rate_limit_wait  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        SystemClient._rate_limit_wait = wait  # type: ignore[method-assign]
+
+
+def _install_skip_on_429(run: Any, selector: Selector | None) -> None:
+    """A record whose request gets 429 is skipped (not retried after ``Retry-After``); the run goes on and
+    its watermark moves past the record, so the change is never synchronized."""
+
+    def skipping(method: Callable[..., Any]) -> Callable[..., Any]:
+        def call(*args: Any) -> Any:
+            token = _SKIPPING.set(True)
+            try:
+                return method(*args)
+            except _RateLimitedSkip:
+                return None  # silently: no error, no skip reason
+            finally:
+                _SKIPPING.reset(token)
+        return call
+
+    run._source_change = skipping(run._source_change)
+    run._reconcile = skipping(run._reconcile)
+
+
 # -- the catalogue ----------------------------------------------------------------------------------
 
 CATALOGUE: dict[str, Mutant] = {
@@ -480,6 +559,31 @@ CATALOGUE: dict[str, Mutant] = {
             checks=("every-record-once",),
         ),
         Mutant(
+            "conflict-target-wins",
+            "a conflict is settled silently the wrong way: the target's edit overwrites the source's, unlogged",
+            _install_conflict_target_wins,
+            expect="the conflicting-edits check (source wins by default)",
+            checks=("conflicting-edits",),
+            # it writes the side the recordings never saw written: in replay the first such request stops
+            # the check (a divergence), so it is judged live, where the check reads both records
+            settings=("--talkqa-backend=simulators",),
+        ),
+        Mutant(
+            "conflict-unlogged",
+            "a conflict's losing edit is not reported: the source wins, but the conflict log stays empty",
+            _install_conflict_unlogged,
+            expect="the conflicting-edits check (the loser must be in the sync's conflict log)",
+            checks=("conflicting-edits",),
+        ),
+        Mutant(
+            "skip-on-429",
+            "a record whose request gets 429 is skipped instead of retried after Retry-After",
+            _install_skip_on_429,
+            expect="any test whose sync meets a 429 (runs with --talkqa-faults=transient)",
+            settings=("--talkqa-faults=transient",),
+            patch=_give_up_on_429,
+        ),
+        Mutant(
             "echo",
             "no echo suppression: the sync writes back what it just read",
             _install_echo,
@@ -530,8 +634,11 @@ def activate(spec: str) -> Iterator[Mutant]:
         self.talkqa_document_path = engine.document.path
         mutant.install(self, selector)
 
-    _engine._FlowRun.__init__ = __init__  # type: ignore[method-assign]
-    try:
-        yield mutant
-    finally:
-        _engine._FlowRun.__init__ = original  # type: ignore[method-assign]
+    with contextlib.ExitStack() as stack:
+        if mutant.patch is not None:
+            stack.enter_context(mutant.patch())
+        _engine._FlowRun.__init__ = __init__  # type: ignore[method-assign]
+        try:
+            yield mutant
+        finally:
+            _engine._FlowRun.__init__ = original  # type: ignore[method-assign]

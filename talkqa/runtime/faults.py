@@ -11,7 +11,9 @@ and the connectors' retries must carry them, as they carry the sync's.
 profile        faults on every API request (probability per request)
 =============  =================================================================================
 ``none``       none (the default)
-``transient``  429 with ``Retry-After`` (5 %), 503 (5 %), a lost response to a read (3 %)
+``transient``  429 with ``Retry-After`` (5 %), 503 (5 %), a lost response to a read (3 %), the access
+               token expiring (2 % of the requests that present a token used before: 401, and the
+               connector must get a new one: client credentials again, or the rotating refresh token)
 ``hostile``    ``transient``, and a lost response to a write (2 %) and a dropped connection (2 %)
 =============  =================================================================================
 
@@ -28,6 +30,7 @@ PROFILES: dict[str, list[dict[str, Any]]] = {
         {"kind": "rate_limit_burst", "count": None, "probability": 0.05},
         {"kind": "server_error", "status": 503, "count": None, "probability": 0.05},
         {"kind": "lost_response", "count": None, "probability": 0.03, "method": "GET"},
+        {"kind": "token_expiry", "count": None, "probability": 0.02},
     ],
 }
 PROFILES["hostile"] = [

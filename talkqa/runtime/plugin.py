@@ -546,7 +546,7 @@ class Backends:
                 API_CALLS[slug] = API_CALLS.get(slug, 0) + calls
             for slug, fired in backend.systems.faults_fired().items():
                 API_CALLS[f"fault:{slug}"] = API_CALLS.get(f"fault:{slug}", 0) + fired
-            for slug in getattr(backend, "unfaulted", ()):
+            for slug in {*getattr(backend, "unfaulted", ()), *getattr(backend.systems, "unfaulted", ())}:
                 API_CALLS[f"unfaulted:{slug}"] = 1
             backend.close()
         self._made.clear()

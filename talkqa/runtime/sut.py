@@ -20,7 +20,7 @@ from typing import Protocol
 
 from generator.model import Document
 from talkqa.sync.engine import Predicate, Resolver, Summary, SyncEngine
-from talkqa.sync.state import SyncState
+from talkqa.sync.state import ConflictEntry, SyncState
 
 #: Runs of the system under test in this process, by kind (``reference``, ``command``): the cost a
 #: run prints (talkqa/runtime/plugin.py).
@@ -59,6 +59,11 @@ class ReferenceSut:
         if summary.errors:
             raise SutFailed("the sync reported errors:\n  " + "\n  ".join(summary.errors))
         return summary
+
+    def conflict_log(self) -> list[ConflictEntry]:
+        """The conflicts the sync reported (its state's log): each property both sides edited, the edit
+        kept and the edit lost. An external sync has no such method: its reports cannot be read."""
+        return self.state.conflicts()
 
     def close(self) -> None:
         self.state.close()

@@ -659,7 +659,8 @@ def check_volume(bench: Bench, case: dict[str, Any], flow: Flow, src: ResourceCo
 def check_conflict(bench: Bench, case: dict[str, Any], flow: Flow, src: ResourceConnector,
                    tgt: ResourceConnector) -> None:
     """Both sides edit the same property between two syncs: afterwards both records hold the same
-    value (nothing diverges or is lost without a winner), and it is the expected winner's edit."""
+    value (nothing diverges or is lost without a winner), it is the expected winner's edit, and the
+    losing edit is reported where the sync's reports can be read (:func:`_check_reported`)."""
     if not flow.two_way:
         raise Unsupported("conflicting edits: a one-way flow carries no target edit back, so both sides "
                           "editing is not a conflict it resolves")
@@ -700,6 +701,8 @@ def check_conflict(bench: Bench, case: dict[str, Any], flow: Flow, src: Resource
                                    f"but the sync sent {loser.entity}.{path} "
                                    f"{repr(sent[0]) if sent else 'no value'}", expected=expected,
                                    actual=sent[0] if sent else None)
+        if expected is not None:
+            _check_reported(bench, head, row, expected, mine, theirs)
         return
     if not same(held_source, held_target):
         raise ChecklistFailure(f"{head}\n  after two syncs the records disagree: the source holds {held_source!r}, "
@@ -709,12 +712,30 @@ def check_conflict(bench: Bench, case: dict[str, Any], flow: Flow, src: Resource
         if not (same(held_source, mine) or same(held_source, theirs)):
             raise ChecklistFailure(f"{head}\n  after two syncs both hold {held_source!r}: neither side's edit",
                                    expected=mine, actual=held_source)
+        _check_reported(bench, head, row, held_source, mine, theirs)
         return
     if not same(held_source, expected):
         lost = theirs if winner == "source" else mine
         raise ChecklistFailure(f"{head}\n  the {winner} side should win (setting conflict-winner = {winner!r}), "
                                f"but both hold {held_source!r}: the edit {lost!r} won instead", expected=expected,
                                actual=held_source)
+    _check_reported(bench, head, row, held_source, mine, theirs)
+
+
+def _check_reported(bench: Bench, head: str, row: Row, kept: Any, mine: Any, theirs: Any) -> None:
+    """The losing edit is reported, where the system under test lets its reports be read (the reference
+    sync's conflict log): an entry for the row's target property that kept ``kept`` and lost the other
+    edit. An external sync's reports cannot be read; the check then proves the records agree only."""
+    log = getattr(bench.sut, "conflict_log", None)
+    if not callable(log):
+        return
+    lost = theirs if same(kept, mine) else mine
+    entries = [c for c in log() if c.property == row.target]
+    if not any(same(c.lost_value, lost) and same(c.kept_value, kept) for c in entries):
+        seen = "; ".join(f"kept {c.kept_side} {c.kept_value!r}, lost {c.lost_side} {c.lost_value!r}"
+                         for c in entries) or "no entry for this property"
+        raise ChecklistFailure(f"{head}\n  the losing edit {lost!r} was not reported: the sync's conflict log "
+                               f"has {seen} (an edit lost silently)", expected=lost, actual=None)
 
 
 #: The flow checks made of parts (:class:`Split`): batch mode runs each part on records of its own.

@@ -19,6 +19,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from talkqa.clock import Clock, FakeClock, SystemClock
+from talkqa.simulators.auth import bearer_token
 from talkqa.simulators.faults import Fault, FaultPlan
 from talkqa.simulators.server import ServerThread, abort_connection
 from talkqa.simulators.state import StateJournal
@@ -94,6 +95,7 @@ class Simulator:
         self.state_file = Path(state_file) if state_file else None
         self._journal = StateJournal(self.state_file) if self.state_file else None
         self._requests: list[dict[str, Any]] = []
+        self._presented: set[str] = set()  # access tokens requests have presented (token_expiry hits only those)
         self.api_calls = 0  # every request answered since start (a reset keeps it: a run's cost)
         self.faults_fired = 0  # of them, the ones a scheduled fault answered
         self._routes: list[_Route] = []
@@ -142,6 +144,10 @@ class Simulator:
     def on_reset(self) -> None:
         """Reset anything a subclass keeps outside ``self.state`` (limiters, caches)."""
 
+    def expire_token(self, request: Request) -> None:
+        """The ``token_expiry`` fault: the access token ``request`` presents expires now, as if its
+        lifetime had passed (the request is then answered as any request with an expired token)."""
+
     # ----- routing ----------------------------------------------------------------------------
     def route(self, method: str, pattern: str, handler: Handler, *, ignore_case: bool = False) -> None:
         flags = re.IGNORECASE if ignore_case else 0
@@ -173,7 +179,12 @@ class Simulator:
         if path.startswith("/_admin/"):
             return await self._admin(request, path[len("/_admin") :])
         path = self.normalize_path(path)
-        fault = self.faults.pick(request.method, path)
+        token = bearer_token(request)
+        with self.lock:
+            presented = token is not None and token in self._presented
+            if token is not None:
+                self._presented.add(token)
+        fault = self.faults.pick(request.method, path, exclude=() if presented else ("token_expiry",))
         kind = fault.kind if fault else None
         entry: dict[str, Any] = {
             "method": request.method, "path": path, "query": request.url.query,
@@ -184,6 +195,8 @@ class Simulator:
             return DropResponse()
         if fault is not None and kind == "slow":
             await self._delay(fault)
+        if kind == "token_expiry":
+            self.expire_token(request)
         try:
             if kind == "rate_limit_burst":
                 response = self.rate_limited_response(request)
@@ -261,6 +274,7 @@ class Simulator:
         with self.lock:
             self.state = self.empty_state()
             self._requests.clear()
+            self._presented.clear()
             self.settings = copy.deepcopy(self._initial_settings)
         self.faults.clear()
         self.on_reset()

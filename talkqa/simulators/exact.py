@@ -89,6 +89,25 @@ class ExactSimulator(Simulator):
     def error_response(self, status: int, message: str) -> Response:
         return JSONResponse({"error": {"code": "", "message": {"lang": "", "value": message}}}, status)
 
+    def expire_token(self, request: Request) -> None:
+        # as if the token's lifetime had passed: it is refused, and its grant may be refreshed (no
+        # "Access Token not expired")
+        token = bearer_token(request) or ""
+        now = self.clock.now()
+        with self.lock:
+            auth = self.state["auth"]
+            access = auth["access"].get(token)
+            if access is None:
+                return
+            aged = max(now - access["issued"], float(self.settings.access_token_lifetime),
+                       float(self.settings.min_refresh_age))
+            access["issued"] = now - aged
+            access["expires"] = min(access["expires"], now)
+            for grant in auth["refresh"].values():
+                if grant.get("access") == token:
+                    grant["access_issued"] = min(grant["access_issued"], now - aged)
+            self.changed(("auth", "access"), ("auth", "refresh"))
+
     def rate_limited_response(self, request: Request) -> Response:
         response = self.error_response(429, "Too many requests. Rate limit exceeded.")
         now_ms = int(self.clock.now() * 1000)

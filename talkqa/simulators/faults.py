@@ -7,7 +7,7 @@ import threading
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-FAULT_KINDS = ("rate_limit_burst", "server_error", "slow", "drop_connection", "lost_response")
+FAULT_KINDS = ("rate_limit_burst", "server_error", "slow", "drop_connection", "lost_response", "token_expiry")
 
 
 @dataclass
@@ -82,11 +82,13 @@ class FaultPlan:
         with self._lock:
             return [f.to_dict() for f in self._faults]
 
-    def pick(self, method: str, path: str) -> Fault | None:
-        """The first scheduled fault that matches and wins its draw; it is counted as fired."""
+    def pick(self, method: str, path: str, exclude: tuple[str, ...] = ()) -> Fault | None:
+        """The first scheduled fault that matches and wins its draw; it is counted as fired. Faults of
+        the kinds ``exclude`` cannot apply to this request (e.g. ``token_expiry`` to a token that was
+        never presented before: a token does not expire the moment it is issued)."""
         with self._lock:
             for fault in self._faults:
-                if not fault.matches(method, path):
+                if fault.kind in exclude or not fault.matches(method, path):
                     continue
                 if fault.probability < 1.0 and self._rng.random() >= fault.probability:
                     continue

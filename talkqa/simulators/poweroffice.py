@@ -124,6 +124,14 @@ class PowerOfficeSimulator(Simulator):
     def error_response(self, status: int, message: str) -> Response:
         return self.problem(status, message)
 
+    def expire_token(self, request: Request) -> None:
+        token = bearer_token(request)
+        with self.lock:
+            tokens = self.state["auth"]["tokens"]
+            if token in tokens:
+                tokens[token] = min(tokens[token], self.clock.now())
+                self.changed(("auth", "tokens"))
+
     def rate_limited_response(self, request: Request) -> Response:
         headers = {"Retry-After": "1"} if self.settings.retry_after_header else None
         return JSONResponse(RATE_LIMIT_BODY, 429, headers=headers)

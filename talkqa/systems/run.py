@@ -88,6 +88,8 @@ class Systems:
         self.plugins = dict(registry.plugins() if plugins is None else plugins)
         self.generic = GenericSystem(self.documents)
         self._handles: dict[str, SimulatorHandle] = {}
+        self._faults: list[dict[str, Any]] = []  # what inject_faults scheduled: a simulator started later gets it
+        self.unfaulted: set[str] = set()  # slugs of simulators that cannot misbehave
         self._admin: httpx.Client | None = None
 
     # -- who serves what ------------------------------------------------------------------------
@@ -149,15 +151,21 @@ class Systems:
     def handle(self, plugin: SystemPlugin) -> SimulatorHandle:
         name = plugin.slug
         if name not in self._handles:
-            self._handles[name] = plugin.start_simulator(
+            handle = self._handles[name] = plugin.start_simulator(
                 clock=self.clock, rate_limits=self.rate_limits, documents=self.documents, in_process=self.in_process
             )
+            if self._faults and not handle.inject_faults([dict(f) for f in self._faults]):
+                self.unfaulted.add(name)
         return self._handles[name]
 
     def inject_faults(self, faults: list[dict[str, Any]]) -> list[str]:
-        """Schedule ``faults`` on every started simulator (until the next reset); the slugs of those
-        that cannot misbehave."""
-        return [slug for slug, handle in sorted(self._handles.items()) if not handle.inject_faults(faults)]
+        """Schedule ``faults`` on every started simulator (until the next reset), and on each simulator
+        started later in the same test (its first one included); the slugs of those that cannot
+        misbehave."""
+        self._faults = [dict(f) for f in faults]
+        self.unfaulted |= {slug for slug, handle in self._handles.items()
+                           if not handle.inject_faults([dict(f) for f in faults])}
+        return sorted(self.unfaulted)
 
     def api_calls(self) -> dict[str, int]:
         """Requests each started simulator answered in this run, by system slug."""

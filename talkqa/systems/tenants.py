@@ -19,6 +19,7 @@ class TenantSimulators(SimulatorHandle):
         self.rate_limits = rate_limits
         self.in_process = in_process
         self._sims: dict[str, Any] = {}
+        self._faults: list[dict[str, Any]] = []  # scheduled until the next reset, on tenants made since too
 
     @abstractmethod
     def make(self, tenant: str) -> Any:
@@ -30,6 +31,8 @@ class TenantSimulators(SimulatorHandle):
             sim.start()
             if self.in_process:
                 serve_in_process(sim.url, sim.app, sim.handle_request)
+            if self._faults:  # a tenant first reached mid-test meets the test's faults from its first request
+                sim.admin.add_faults(*[dict(f) for f in self._faults])
             self._sims[tenant] = sim
         return self._sims[tenant]
 
@@ -43,11 +46,13 @@ class TenantSimulators(SimulatorHandle):
         return sum(sim.faults_fired for sim in self._sims.values())
 
     def inject_faults(self, faults: list[dict[str, Any]]) -> bool:
+        self._faults = [dict(f) for f in faults]
         for sim in self._sims.values():
             sim.admin.add_faults(*[dict(f) for f in faults])
         return True
 
     def reset(self) -> None:
+        self._faults = []
         for sim in self._sims.values():
             sim.admin.reset()
 

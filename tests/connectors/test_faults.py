@@ -127,3 +127,23 @@ def test_lost_exact_refresh_response_is_a_clear_auth_error(fresh: Sims, tmp_path
         fresh.ex.admin.fault("lost_response", count=1, path="/api/oauth2/token")
         with pytest.raises(AuthFailed, match=r"already used .* authorize again"):
             c.find_by_external_ref("x")
+
+
+@pytest.mark.parametrize("which", sorted(SETUPS))
+def test_an_access_token_expiring_mid_run_is_refreshed(which: str, conns: Connections, fresh: Sims) -> None:
+    # the token_expiry fault: the token a request presents expires there (401); the connector gets a new
+    # one (PowerOffice: client credentials again; Exact: the refresh token, rotated) and carries on
+    connector, records, ref_field, path = SETUPS[which](fresh, conns)
+    admin = _admin(fresh, which)
+    connector.find_by_external_ref("warm-up")
+    # every token expires at its second use (a freshly issued one is never expired on the spot)
+    admin.add_faults({"kind": "token_expiry", "count": None, "probability": 1.0, "path": path})
+    rid = connector.create(RECORDS[which](1), external_ref="exp-1")
+    assert connector.find_by_external_ref("exp-1") == rid
+    assert connector.get(rid)
+    assert [r[ref_field] for r in records()].count("exp-1") == 1
+    log = admin.requests()
+    expired = [r for r in log if r["fault"] == "token_expiry"]
+    assert len(expired) >= 3 and all(r["status"] == 401 for r in expired)
+    tokens = [r for r in log if "token" in r["path"].lower() and r["method"] == "POST"]
+    assert len(tokens) >= len(expired) + 1 and all(r["status"] == 200 for r in tokens)  # one per expiry

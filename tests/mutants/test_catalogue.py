@@ -70,7 +70,8 @@ def test_the_catalogue_has_the_documented_mutants():
     assert set(CATALOGUE) == {
         "drop-property", "swap-values", "trim", "truncate", "lowercase", "lose-non-ascii", "date-shift",
         "one-way", "duplicate", "forget-links", "echo", "ignore-clearing", "null-siblings", "wipe-unmapped",
-        "case-blind", "first-page-only", "replace-nested", "skip-missing-nested",
+        "case-blind", "first-page-only", "replace-nested", "skip-missing-nested", "conflict-target-wins",
+        "conflict-unlogged", "skip-on-429",
     }
     assert all(m.summary and m.expect for m in CATALOGUE.values())
     assert {n for n, m in CATALOGUE.items() if m.row_specific} == {"drop-property", "swap-values"}
@@ -353,3 +354,56 @@ def test_the_plugin_applies_the_mutant_named_by_the_environment(tmp_path: Path):
     assert _run_plugin(tmp_path, "lowercase").returncode == 1
     unknown = _run_plugin(tmp_path, "no-such-mutant")
     assert unknown.returncode == 4 and "no mutant named" in unknown.stderr
+
+
+def conflict() -> tuple[Any, Any, list[Any]]:
+    """Both sides edit the name between two syncs: (source name, target name, the conflict log) after."""
+    w = world()
+    a = w.source().put({"name": "Ann", "note": "n"})
+    w.sync()
+    t = w.target_of(a)
+    w.source().edit(a, "name", "Bo")
+    w.target().edit(t, "Name", "Cy")
+    w.sync()
+    w.sync()
+    return w.source().records[a]["name"], w.target().records[t]["Name"], w.state.conflicts()
+
+
+def test_the_conflict_mutants_lose_an_edit_silently():
+    name, other, log = under(None, conflict)
+    assert (name, other) == ("Bo", "Bo") and [(c.lost_side, c.lost_value) for c in log] == [("target", "Cy")]
+    name, other, log = under("conflict-target-wins", conflict)
+    assert (name, other, log) == ("Cy", "Cy", [])  # the source's edit overwritten, nothing reported
+    name, other, log = under("conflict-unlogged", conflict)
+    assert (name, other, log) == ("Bo", "Bo", [])  # the right winner, but the loser is not reported
+
+
+def test_skip_on_429_loses_a_record_whose_write_is_rate_limited(tmp_path: Path):
+    from talkqa.runtime.backends import SimulatorsBackend
+    from tests.spec.docwriter import FlowSpec, RowSpec
+    from tests.systems.helpers import document as generic_document
+
+    doc = generic_document("Acme", "Zenith", FlowSpec("Person", "Contact", "always", rows=(
+        RowSpec("name", "FullName", '"string"'),)))
+
+    def scenario() -> list[str]:
+        backend = SimulatorsBackend("reference", [doc])
+        try:
+            # scheduled on the simulator as it starts (so its connectors go through the retrying HTTP client)
+            backend.systems._faults = [{"kind": "rate_limit_burst", "count": 1, "method": "PATCH",
+                                        "path": "contact"}]  # the first update of a Contact: one 429
+            bench = backend.bench(doc, tmp_path / "bench", prepare=False)
+            src, tgt = bench.pair(doc.flows[0])
+            a = src.create({"name": "Ann"})
+            bench.sync()
+            src.update(a, {"name": "Bo"})
+            bench.sync()  # its update of the Contact gets 429
+            bench.sync()
+            held = [c.record.get("FullName") for c in tgt.iter_all()]
+            bench.close()
+            return held
+        finally:
+            backend.close()
+
+    assert under(None, scenario) == ["Bo"]  # waited as told, then carried the edit
+    assert under("skip-on-429", scenario) == ["Ann"]  # gave up on the record, and the next sync moved on

@@ -74,7 +74,8 @@ def test_bad_arguments_and_an_empty_baseline_exit_2(suite: Path):
 def test_a_failing_baseline_stops_before_any_mutant(suite: Path, monkeypatch: pytest.MonkeyPatch):
     runs: list[str | None] = []
 
-    def fake_run(modules: Any, spec: str | None, work: Any, extra: Any, log: Any) -> tuple[int, list[dict]]:
+    def fake_run(modules: Any, spec: str | None, work: Any, extra: Any, log: Any,
+                 settings: tuple[str, ...] = ()) -> tuple[int, list[dict]]:
         runs.append(spec)
         return 1, [entry("a", "failed", message="ChecklistFailure: x should be 1")]
 
@@ -127,3 +128,23 @@ def test_a_mutant_aimed_at_a_flow_check_is_on_target_when_that_check_fails_by_it
     assert "no: clears-both-ways passed" in text
     # the check never ran in the baseline: nothing to be on target with
     assert judge("ignore-clearing", [entry("m", "passed")], [entry("m", "failed")], [], 1).on_target is None
+
+
+def test_a_mutant_whose_checks_cannot_be_tried_here_is_not_applicable_not_a_survivor():
+    # first-page-only is aimed at every-record-once; where that check was set aside in the baseline (a
+    # system paging by thousands), nothing can kill it: n/a with the reason, and no exit 1 for it
+    baseline = [entry("m", "passed"), {**entry("v", "skipped", kind="link"), "case_id": "A->B[every-record-once]"}]
+    v = judge("first-page-only", baseline, [entry("m", "passed"), entry("v", "skipped", kind="link")], [], 1)
+    assert v.result == "n/a" and "every-record-once passed nowhere in the baseline" in v.message
+    assert "not applicable: every-record-once" in "\n".join(table([v]))
+    # killed anyway (by another test) is still killed; a mutant with no aimed checks still survives
+    assert judge("first-page-only", baseline, [entry("m", "failed")], [], 1).result == "killed"
+    assert judge("trim", baseline, [entry("m", "passed")], [], 1).result == "survived"
+
+
+def test_per_mutant_settings_are_known_to_the_catalogue():
+    from talkqa.mutants.catalogue import CATALOGUE
+
+    assert CATALOGUE["skip-on-429"].settings == ("--talkqa-faults=transient",)
+    assert CATALOGUE["skip-on-429"].patch is not None
+    assert all(not m.settings for name, m in CATALOGUE.items() if name not in ("skip-on-429", "conflict-target-wins"))

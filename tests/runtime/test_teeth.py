@@ -293,3 +293,29 @@ def test_two_tenants_of_one_system_are_told_apart(check: str, tmp_path: Path) ->
             bench.close()
     finally:
         backend.close()
+
+
+@pytest.mark.parametrize(("mutant", "message"), [
+    ("conflict-target-wins", "the source side should win"),
+    ("conflict-unlogged", "was not reported: the sync's conflict log has no entry for this property"),
+])
+@pytest.mark.parametrize("which", ["seed", "generic"])
+def test_conflicting_edits_see_an_edit_lost_silently(backends: Any, which: str, mutant: str, message: str,
+                                                      tmp_path: Path) -> None:
+    # the target's edit overwriting the source's, or the source winning with nothing in the conflict log:
+    # either way an edit is lost without a report, and the check says so
+    with pytest.raises(ChecklistFailure, match=message):
+        run(backends, which, "conflicting-edits", 0, tmp_path, mutant)
+
+
+def test_the_reference_sync_reports_the_losing_edit(backends: Any, tmp_path: Path) -> None:
+    # what the check reads: the reference sync's conflict log holds the lost target edit and the kept one
+    case = next(c for c in link_cases(GENERIC) if c["check"] == "conflicting-edits" and c["flow"] == 0)
+    bench = backends["generic"].bench(GENERIC, tmp_path / "reported")
+    try:
+        check_link(bench, case)
+        log = bench.sut.conflict_log()  # type: ignore[attr-defined]
+        assert len(log) == 1 and (log[0].kept_side, log[0].lost_side) == ("source", "target")
+        assert log[0].kept_value != log[0].lost_value
+    finally:
+        bench.close()

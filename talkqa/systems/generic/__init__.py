@@ -83,7 +83,9 @@ class _Auth:
                     "client_secret": c.client_secret.reveal() if c.client_secret else ""}
         if c.client_id and "client_id" not in form:
             form |= {"client_id": c.client_id, "client_secret": c.client_secret.reveal() if c.client_secret else ""}
-        resp = self.client.request("POST", url, data=form, authenticated=False, idempotent=False)
+        # asking again is safe: client credentials give another token; a rotated refresh token that was
+        # spent by a request whose answer was lost is refused (400), which says so
+        resp = self.client.request("POST", url, data=form, authenticated=False, idempotent=True)
         body = self.client.json(resp)
         token = body.get("access_token") if isinstance(body, dict) else None
         if not token:
@@ -139,13 +141,25 @@ class GenericHandle(SimulatorHandle):
     def api_calls(self) -> int:
         return self.store.requests
 
+    def faults_fired(self) -> int:
+        return self.store.faults_fired
+
+    def inject_faults(self, faults: list[dict[str, Any]]) -> bool:
+        from talkqa.simulators.faults import Fault
+
+        for fault in faults:
+            self.store.faults.add(Fault.from_dict(dict(fault)))
+        return True
+
     def config(self, key: SystemKey) -> GenericConfig:
         creds = self.store.credentials(key.slug, key.tenant)
         return GenericConfig(
             key=key, base_url=self.store.base_url(key.slug, key.tenant), profile=self.system.profile(key.slug),
             token=Secret(creds.token), api_key=Secret(creds.api_key), client_id=creds.client_id,
             client_secret=Secret(creds.client_secret), refresh_token=Secret(creds.refresh_token),
-            transport=self.transport, store=self.store if self.in_process else None,
+            # faults scheduled: over httpx, so the connector's HTTP client meets them (and retries as over
+            # a network); otherwise straight to the store when nothing records
+            transport=self.transport, store=self.store if self.in_process and not self.store.faults.list() else None,
         )
 
     def command_config(self, config: GenericConfig) -> GenericConfig:

@@ -37,9 +37,10 @@ from urllib.parse import parse_qsl, urlencode
 
 import httpx
 
-from talkqa.clock import Clock
+from talkqa.clock import Clock, FakeClock
 from talkqa.connectors.base import FieldSpec
 from talkqa.connectors.codecs import get_path, set_path
+from talkqa.simulators.faults import Fault, FaultPlan
 from talkqa.systems.generic.profile import DEFAULT, Profile
 from talkqa.systems.generic.schema import EntitySchema, Schema
 
@@ -70,6 +71,14 @@ class Req:
         url = request.url
         return cls(request.method, url.path, dict(url.params), {k.lower(): v for k, v in request.headers.items()},
                    request.content, str(url.copy_with(query=None)))
+
+
+class Dropped(Exception):
+    """A fault: the connection closes without a response (``applied``: after the request took effect)."""
+
+    def __init__(self, applied: bool) -> None:
+        super().__init__("the server closed the connection without a response")
+        self.applied = applied
 
 
 class ApiError(Exception):
@@ -131,6 +140,9 @@ class GenericStore:
         self._last_stamp = datetime(1970, 1, 1, tzinfo=UTC)
         self._credentials: dict[tuple[str, str], Credentials] = {}
         self.requests = 0
+        self.faults = FaultPlan(0)  # scheduled faults (seeded: a run is repeatable); cleared by reset
+        self.faults_fired = 0
+        self._presented: set[str] = set()  # access tokens requests have presented (token_expiry hits only those)
         for entity in schema:
             self.add_entity(entity)
 
@@ -174,6 +186,8 @@ class GenericStore:
         """Forget every record and issued token; keep each tenant's long-lived credentials."""
         with self.lock:
             self._tenants.clear()
+            self._presented.clear()
+        self.faults.clear()
 
     def expire_tokens(self, slug: str, tenant: str = "") -> None:
         """Every access token of a tenant expires (refresh tokens stay valid): the next request gets 401."""
@@ -182,17 +196,62 @@ class GenericStore:
 
     # -- requests ------------------------------------------------------------------------------------
     def handle(self, request: httpx.Request) -> httpx.Response:
-        """Answer one httpx request (the in-process transport and the HTTP server come here)."""
-        status, body = self.answer(Req.of(request))
-        return _json(status, body)
+        """Answer one httpx request (the in-process transport and the HTTP server come here); a dropped
+        connection or a lost response is an :class:`httpx.RemoteProtocolError`, as over a socket."""
+        try:
+            status, body, headers = self.answer_with_headers(Req.of(request))
+        except Dropped as exc:
+            raise httpx.RemoteProtocolError(str(exc), request=request) from None
+        return httpx.Response(status, json=body, headers=headers)
 
     def answer(self, request: Req) -> tuple[int, Any]:
         """(status, JSON body) for one request."""
+        status, body, _ = self.answer_with_headers(request)
+        return status, body
+
+    def answer_with_headers(self, request: Req) -> tuple[int, Any, dict[str, str]]:
+        """(status, JSON body, headers) for one request, or :class:`Dropped` (a scheduled fault)."""
         self.requests += 1
         path = request.path
+        if path.startswith(ADMIN_PREFIX + "/"):
+            try:
+                status, body = self._admin(request, path[len(ADMIN_PREFIX):])
+            except ApiError as exc:
+                status, body = exc.status, {"error": str(exc)}
+            return status, body, {}
+        fault = self._fault(request)
+        kind = fault.kind if fault is not None else None
+        if kind == "drop_connection":
+            raise Dropped(applied=False)
+        if kind == "rate_limit_burst":
+            return 429, {"error": "rate limit exceeded: retry after 1 second"}, {"Retry-After": "1"}
+        if kind == "server_error":
+            return fault.status, {"error": "injected server error"}, {}  # type: ignore[union-attr]
+        if kind == "slow" and isinstance(self.clock, FakeClock):
+            self.clock.sleep(fault.seconds)  # type: ignore[union-attr]
+        status, body = self._api(request, path, expire=kind == "token_expiry")
+        if kind == "lost_response":
+            raise Dropped(applied=True)
+        return status, body, {}
+
+    def _fault(self, request: Req) -> Fault | None:
+        # a token expires only if it can be renewed (an OAuth2 profile: a static bearer token is long-lived)
+        # and has been presented before (it is not expired the moment it is issued)
+        token = _bearer(request)
+        oauth = self.profile(request.path.strip("/").partition("/")[0]).auth_type.startswith("oauth2")
+        with self.lock:
+            presented = token is not None and token in self._presented
+            if token is not None:
+                self._presented.add(token)
+        expires = oauth and presented
+        fault = self.faults.pick(request.method, request.path, exclude=() if expires else ("token_expiry",))
+        if fault is not None:
+            with self.lock:
+                self.faults_fired += 1
+        return fault
+
+    def _api(self, request: Req, path: str, *, expire: bool = False) -> tuple[int, Any]:
         try:
-            if path.startswith(ADMIN_PREFIX + "/"):
-                return self._admin(request, path[len(ADMIN_PREFIX):])
             parts = path.strip("/").split("/", 2)
             if len(parts) < 3:
                 raise ApiError(404, f"no resource at {path}")
@@ -203,6 +262,8 @@ class GenericStore:
                 if request.method == "POST" and profile.auth_type.startswith("oauth2") and \
                         rest == "/" + (profile.token_url or "oauth/token").lstrip("/"):
                     return 200, self._token(tenant, request)
+                if expire:  # the token_expiry fault: the token this request presents expires now
+                    tenant.tokens.discard(_bearer(request) or "")
                 self._authorize(tenant, profile, request)
                 return self._route(slug, tenant, request, rest)
         except ApiError as exc:
@@ -378,6 +439,11 @@ class GenericStore:
         return body
 
 
+def _bearer(request: Req) -> str | None:
+    header = request.headers.get("authorization", "")
+    return header[7:].strip() or None if header.lower().startswith("bearer ") else None
+
+
 def _copy(value: Any) -> Any:
     """A copy of JSON data (faster than ``copy.deepcopy`` for dicts, lists and scalars)."""
     if isinstance(value, dict):
@@ -392,10 +458,6 @@ def _body(request: Req) -> Any:
         return json.loads(request.content or b"null")
     except ValueError:
         raise ApiError(400, "the body is not JSON") from None
-
-
-def _json(status: int, body: Any) -> httpx.Response:
-    return httpx.Response(status, json=body)
 
 
 def _leaves(value: Any, prefix: str, lists: set[str]) -> Iterable[tuple[str, Any]]:
@@ -506,9 +568,17 @@ def asgi_app(store: GenericStore) -> Any:
         url = f"http://{scope.get('server', ('127.0.0.1', 0))[0]}:{scope.get('server', ('', 0))[1]}{scope['path']}"
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope.get("headers", [])]
         request = httpx.Request(scope["method"], url + (f"?{query}" if query else ""), headers=headers, content=body)
-        response = store.handle(request)
-        await send({"type": "http.response.start", "status": response.status_code,
-                    "headers": [(b"content-type", b"application/json")]})
+        try:
+            response = store.handle(request)
+        except httpx.RemoteProtocolError:  # a dropped connection or lost response (a scheduled fault)
+            from talkqa.simulators.server import abort_connection
+
+            abort_connection(scope)
+            return
+        headers = [(b"content-type", b"application/json")]
+        if "retry-after" in response.headers:
+            headers.append((b"retry-after", response.headers["retry-after"].encode("latin-1")))
+        await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
         await send({"type": "http.response.body", "body": response.content})
 
     return app
