@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from generator.model import Document, Flow
-from talkqa.connectors.base import Change, FieldSpec, Page, Record, ResourceConnector
+from talkqa.connectors.base import Change, FieldSpec, OutcomeUnknown, Page, Record, ResourceConnector
 from talkqa.connectors.codecs import flatten, get_path, set_path
 from talkqa.runtime.sut import ReferenceSut, Sut
 from talkqa.runtime.values import Domain, example, incompatibility, join
@@ -196,9 +196,21 @@ class Bench:
         return found
 
     def create(self, connector: ResourceConnector, record: Record) -> str:
+        """Arrange ``record`` exactly once. A create whose outcome is unknown (a 5xx or a lost response,
+        under ``--talkqa-faults``) is looked up by its content, which arranging makes unique; found, it
+        was applied; not found, it is sent again (at most :data:`ARRANGE_ATTEMPTS` times)."""
         if self.arrange_hook is not None:
             self.arrange_hook(connector)
-        return connector.create(record)
+        for attempt in range(1, ARRANGE_ATTEMPTS + 1):
+            try:
+                return connector.create(record)
+            except OutcomeUnknown:
+                found = [c.id for c in connector.iter_all() if _holds(connector.get(c.id), record)]
+                if len(found) == 1:
+                    return found[0]
+                if found or attempt == ARRANGE_ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")
 
     @property
     def sandbox(self) -> bool:
@@ -232,6 +244,27 @@ class Bench:
             and (record_id is None or w.record_id == record_id)
             and path in w.values
         ]
+
+
+#: How often arranging sends a create whose outcome stays unknown.
+ARRANGE_ATTEMPTS = 6
+
+
+def _loose(value: Any) -> str:
+    return str(value).strip().casefold()
+
+
+def _holds(stored: Record, sent: Record) -> bool:
+    """Whether a stored record carries every non-empty value ``sent`` had (loosely: a system may widen a
+    date to a timestamp or change case)."""
+    have = flatten(stored)
+    for path, value in flatten(sent).items():
+        if value in (None, "", [], {}):
+            continue
+        a, b = _loose(value), _loose(have.get(path))
+        if not (a == b or b.startswith(a)):
+            return False
+    return True
 
 
 def field_of(connector: ResourceConnector, path: str) -> FieldSpec | None:

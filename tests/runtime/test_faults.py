@@ -42,3 +42,39 @@ def test_faults_on_cassettes_are_a_usage_error() -> None:
         capture_output=True, text=True, timeout=300, cwd=REPO,
     )
     assert done.returncode == 4 and "--talkqa-faults runs on the simulators only" in done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("faults", [
+    [{"kind": "server_error", "status": 503, "count": 5, "method": "POST"}],  # not applied, five times over
+    [{"kind": "lost_response", "count": 1, "method": "POST"}],  # applied, but the client never heard
+    [{"kind": "server_error", "status": 503, "count": 2, "method": "POST"},
+     {"kind": "lost_response", "count": 1, "method": "POST"}],
+])
+def test_arranging_creates_each_record_exactly_once_whatever_the_create_is_answered(
+        faults: list[dict[str, object]], tmp_path: Path) -> None:
+    """talkqa's own creates (arranging a check's records) carry no external reference; when one's outcome
+    is unknown, the record is looked up by its content: found, it was applied; not found, it is sent again."""
+    from talkqa.runtime.backends import SimulatorsBackend
+    from tests.runtime.test_teeth import GENERIC
+
+    class Faulty(SimulatorsBackend):
+        def before_test(self) -> None:
+            super().before_test()
+            self.systems.inject_faults(faults)  # as --talkqa-faults does: before the test's first request
+
+    backend = Faulty("reference", [GENERIC])
+    try:
+        bench = backend.bench(GENERIC, tmp_path / "arrange")
+        try:
+            flow = GENERIC.flows[0]
+            src, _tgt = bench.pair(flow)
+            made = [bench.create(src, bench.record_for(flow, "source", src, 7000 + i)) for i in range(3)]
+            assert sum(backend.systems.faults_fired().values()) == sum(int(f["count"]) for f in faults)
+            listed = sorted(c.id for c in src.iter_all())
+            assert listed == sorted(made) and len(set(made)) == 3
+            for i, record_id in enumerate(made):
+                assert src.get(record_id)["name"] == bench.record_for(flow, "source", src, 7000 + i)["name"]
+        finally:
+            bench.close()
+    finally:
+        backend.close()
