@@ -26,11 +26,12 @@ from generator.model import Document, Flow
 from talkqa.commands.check import _generate, _pytest
 from talkqa.commands.documents import read_documents, report_bad_input, report_error
 from talkqa.mutants.catalogue import CATALOGUE, Fields, UnknownMutant, broken_rows, parse_spec
+from talkqa.mutants.catalogue import inapplicable as why_inapplicable
 from talkqa.mutants.plugin import ENV
 from talkqa.shell import talkqa_command
 
 KILLING = ("failed",)
-NOT_APPLICABLE = "n/a"  # a mutant aimed at flow checks none of which could be tried
+NOT_APPLICABLE = "n/a"  # aimed at flow checks none of which could be tried, or at rows of a kind absent here
 SHOWN_ROWS = 8
 TAGS = {("mapping", "forward"): "fwd", ("mapping", "reverse"): "rev", ("fuzz", "forward"): "fuzz→",
         ("fuzz", "reverse"): "fuzz←"}
@@ -413,7 +414,13 @@ def mutate(
             message = "" if entries is not None else f"pytest exited {code} without results"
             if entries is None and log is not None and log.exists():
                 message += ": " + " | ".join(log.read_text(errors="replace").strip().splitlines()[-3:])
-            verdicts.append(judge(spec, baselines[settings], entries, rows, time.monotonic() - t0, message))
+            verdict = judge(spec, baselines[settings], entries, rows, time.monotonic() - t0, message)
+            why_not = why_inapplicable(spec, documents, lookups)
+            if verdict.result == "survived" and why_not:
+                # nothing it breaks occurs here: not a survivor, nor killed
+                verdict.result = NOT_APPLICABLE
+                verdict.message = f"it changes nothing these documents have ({why_not})"
+            verdicts.append(verdict)
         baseline = baselines[next(iter(baselines))]
     total = time.monotonic() - started
     survived = [v for v in verdicts if v.result not in ("killed", NOT_APPLICABLE)]

@@ -68,6 +68,9 @@ class Mutant:
     settings: tuple[str, ...] = ()
     #: a process-wide patch held while the mutant is active (entered once by :func:`activate`)
     patch: Callable[[], contextlib.AbstractContextManager[None]] | None = None
+    #: what a flow needs for this mutant to change anything the checks could see (a row of some kind),
+    #: said as ``(flow, source fields, target fields) -> why not, or None``; None: any flow
+    applies: Callable[[Flow, Fields, Fields], str | None] | None = None
 
     @property
     def row_specific(self) -> bool:
@@ -490,6 +493,9 @@ CATALOGUE: dict[str, Mutant] = {
             "dates become the previous day on every write (a UTC-midnight-to-local bug)",
             _distort(_shift_date),
             expect="mapping and fuzz tests of date rows",
+            applies=lambda flow, src, tgt: None if any(
+                "date" in (_kind(src, r.source), _kind(tgt, r.target)) for r in flow.syncable_rows)
+            else "no row of a date type",
         ),
         Mutant(
             "one-way",
@@ -607,6 +613,25 @@ def parse_spec(spec: str) -> tuple[Mutant, Selector | None]:
     if not line.isdigit():
         raise UnknownMutant(f"{spec!r}: expected {name}@LINE or {name}@DOCUMENT-STEM:LINE")
     return mutant, Selector(int(line), stem or None)
+
+
+def inapplicable(spec: str, documents: list[Document],
+                 fields: list[Callable[[Flow], tuple[Fields, Fields] | None]]) -> str | None:
+    """Why mutant ``spec`` can change nothing the checks of ``documents`` see (None: it can)."""
+    mutant, _ = parse_spec(spec)
+    if mutant.applies is None:
+        return None
+    why = set()
+    for document, look in zip(documents, fields, strict=True):
+        for flow in document.flows:
+            pair = look(flow)
+            if pair is None:
+                continue
+            reason = mutant.applies(flow, pair[0], pair[1])
+            if reason is None:
+                return None
+            why.add(reason)
+    return "; ".join(sorted(why)) or "no flow with connectors"
 
 
 def broken_rows(spec: str, document: Document, fields: Callable[[Flow], tuple[Fields, Fields] | None]) -> list[Row]:

@@ -407,3 +407,19 @@ def test_skip_on_429_loses_a_record_whose_write_is_rate_limited(tmp_path: Path):
 
     assert under(None, scenario) == ["Bo"]  # waited as told, then carried the edit
     assert under("skip-on-429", scenario) == ["Ann"]  # gave up on the record, and the next sync moved on
+
+
+@pytest.mark.parametrize("born_kind", ["date", "string"])
+def test_date_shift_applies_only_where_a_row_is_a_date(born_kind: str):
+    from talkqa.connectors.base import FieldSpec
+    from talkqa.mutants.catalogue import inapplicable
+
+    doc = world().document
+    src = {"name": FieldSpec("name"), "address.city": FieldSpec("address.city"), "born": FieldSpec("born", born_kind),
+           "note": FieldSpec("note")}
+    tgt = {"Name": FieldSpec("Name"), "City": FieldSpec("City"), "BirthDate": FieldSpec("BirthDate", born_kind),
+           "Note": FieldSpec("Note")}
+    why = inapplicable("date-shift", [doc], [lambda f: (src, tgt)])
+    assert (why is None) == (born_kind == "date")
+    assert why is None or "date" in why
+    assert inapplicable("trim", [doc], [lambda f: (src, tgt)]) is None  # no stated need: always applies
