@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import sys
 import tempfile
 import time
@@ -137,7 +138,10 @@ def run_suite(
 
 
 def _row_key(entry: dict[str, Any]) -> str:
-    return f"{entry['document']}:{entry['line']}"
+    """The row a test's outcome is about: its own, unless its failure names another row of its document
+    (``doc.rst:39: ...``: a check that arranges through another row, and fails on that row)."""
+    named = re.match(rf"{re.escape(str(entry['document']))}:(\d+):", entry.get("message") or "")
+    return f"{entry['document']}:{named.group(1) if named else entry['line']}"
 
 
 def judge(
@@ -277,7 +281,7 @@ def _field_lookup(document: Document, work: Path) -> Any:
     """A function giving a flow's (source fields, target fields) from the connectors, as the sync sees them."""
     from talkqa.runtime.backends import CassettesBackend
 
-    backend = CassettesBackend()
+    backend = CassettesBackend(documents=[document])  # the generic system learns its schema from them
     bench = backend.bench(document, work / "fields", prepare=False)
 
     def fields(flow: Flow) -> tuple[Fields, Fields] | None:

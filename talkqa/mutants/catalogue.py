@@ -85,19 +85,28 @@ def _kind(fields: Fields, path: str) -> str | None:
     return spec.kind if spec is not None else None
 
 
+def _carries(src: Fields, tgt: Fields, row: Row) -> bool:
+    """Whether the sync writes a value for ``row`` (its target is a field the system lets it write: not an
+    identifier the system assigns, as in ``id -> Id``), so forgetting or crossing it can show."""
+    spec = tgt.get(row.target)
+    return spec is None or not spec.read_only
+
+
 def drop_rows(document_path: str, flow: Flow, src: Fields, tgt: Fields, selector: Selector | None) -> list[Row]:
-    """The rows ``drop-property`` removes: every row of the flow's first mapped target, or the selected row."""
+    """The rows ``drop-property`` removes: every row of the flow's first mapped target the sync writes, or
+    the selected row."""
     rows = flow.syncable_rows
     if selector is not None:
         return [r for r in rows if selector.matches(document_path, r)]
-    return [r for r in rows if r.target == rows[0].target] if rows else []
+    first = next((r for r in rows if _carries(src, tgt, r)), None)
+    return [r for r in rows if r.target == first.target] if first is not None else []
 
 
 def swap_rows(document_path: str, flow: Flow, src: Fields, tgt: Fields, selector: Selector | None) -> list[Row]:
     """The two rows ``swap-values`` crosses: a row (the selected one, else the first that has a partner)
     and the next row after it (cyclically, in document order) with another source and target of the
     same field kinds on both sides, so the crossed values stay valid for the connectors."""
-    rows = list(flow.syncable_rows)
+    rows = [r for r in flow.syncable_rows if _carries(src, tgt, r)]
     starts = [r for r in rows if selector.matches(document_path, r)] if selector is not None else rows
     for a in starts:
         i = rows.index(a)

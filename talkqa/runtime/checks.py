@@ -615,12 +615,12 @@ def _check_match_links(
         expected = forward_value(flow, created, row.target)
         _expect(
             bench,
-            {**case, "source": row.source, "target": row.target, "direction": "forward"},
+            {**case, "line": row.line, "source": row.source, "target": row.target, "direction": "forward"},
             tgt,
             target_id,
             row.target,
             expected,
-            "merging",
+            "merging",  # the row it checks is named by its own line (the test may be another row's)
         )
     return source_id, target_id, created
 
