@@ -48,10 +48,15 @@ MUTANTS = [None, *(name for name in CATALOGUE if name not in FUZZ_ONLY)]
 def test_batch_and_per_test_give_the_same_verdict_per_check(tmp_path: Path, mutant: str | None) -> None:
     """The whole checklist without fuzz (mapping rows, link-policy and flow checks) on the reference sync
     and under each mutant of the catalogue: the same verdict per check, batched or one at a time."""
-    batched, out = _run(tmp_path, "on", mutant, "-m", "not fuzz")
-    single, _ = _run(tmp_path, "off", mutant, "-m", "not fuzz")
+    settings = CATALOGUE[mutant].settings if mutant else ()  # as talkqa mutate runs it (skip-on-429: faults)
+    batched, out = _run(tmp_path, "on", mutant, "-m", "not fuzz", *settings)
+    single, _ = _run(tmp_path, "off", mutant, "-m", "not fuzz", *settings)
     assert set(batched) == set(single) and len(single) == 46
-    if mutant in MORE_THAN_A_PAGE:
+    if any(s.startswith("--talkqa-faults") for s in settings):
+        # faults land where the simulators' seeded random puts them, request by request, and a batch makes
+        # other requests than per test: both kill the mutant, not necessarily on the same checks
+        assert "failed" in batched.values() and "failed" in single.values()
+    elif mutant in MORE_THAN_A_PAGE:
         assert {k for k, v in single.items() if v == "failed"} <= {k for k, v in batched.items() if v == "failed"}
     else:
         assert batched == single, {k: (batched[k], single[k]) for k in single if batched[k] != single[k]}
