@@ -490,6 +490,11 @@ def sparse_split(bench: Bench, case: dict[str, Any], flow: Flow, src: ResourceCo
         if tprefix:
             for r in flow.syncable_rows:
                 if _prefix(r.target) == tprefix and (sprefix is None or _prefix(r.source) != sprefix):
+                    spec = src.fields.get(r.source)
+                    if spec is not None and spec.read_only:  # an id the system assigns: always there
+                        why = why or (f"line {r.line} fills {tprefix} from {src.entity}.{r.source}, which the "
+                                      "system assigns: the object is never absent")
+                        continue
                     why = why or _why_not_clearable(src, r.source)
                     over[r.source] = None
         if why:

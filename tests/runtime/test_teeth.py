@@ -319,3 +319,21 @@ def test_the_reference_sync_reports_the_losing_edit(backends: Any, tmp_path: Pat
         assert log[0].kept_value != log[0].lost_value
     finally:
         bench.close()
+
+
+def test_sparse_records_sets_aside_an_object_an_assigned_id_fills(tmp_path: Path) -> None:
+    """A target object filled from the source's id (assigned by the system, never absent) cannot be made
+    absent: the row into it is set aside with that reason, never a crash ("the check could not run")."""
+    document = generic_document([("id", "Ident.Ref"), ("city", "Ident.City"), ("name", "Name")])
+    backend = SimulatorsBackend("reference", [document])
+    try:
+        case = next(c for c in link_cases(document) if c["check"] == "sparse-records")
+        bench = backend.bench(document, tmp_path / "sparse")
+        try:
+            with pytest.raises(Unsupported) as why:
+                check_link(bench, case)
+        finally:
+            bench.close()
+    finally:
+        backend.close()
+    assert "fills Ident from Person.id, which the system assigns: the object is never absent" in str(why.value)
