@@ -27,32 +27,35 @@ SEED = parse_file(ROOT / "spec" / "powerofficego-exact.rst")
 NAMES = [name for name, _ in TEETH]
 
 
-def generic_document(rows: list[tuple[str, str]]) -> Document:
-    """A two-way ``always`` flow between two systems no plugin serves (the generic system)."""
+def generic_document(rows: list[tuple[str, str]], source: tuple[str, str] = ("Acme", "Person"),
+                     target: tuple[str, str] = ("Zeta", "Contact")) -> Document:
+    """A two-way ``always`` flow of string rows between (system, entity) pairs no plugin serves (the
+    generic system); one system on both sides makes two tenants of it."""
     table = "".join(f"   * - {a}\n     - {b}\n     - \"string\"\n" for a, b in rows)
+    a, b = " ".join(source), " ".join(target)
     return parse_text(f"""\
 ==========================
-Acme to Zeta Dataflow
+{source[0]} to {target[0]} Dataflow
 ==========================
 
 Generated: 2024-01-01 00:00:00
 
-Acme Person to Zeta Contact
----------------------------
-Every Acme Person will be synchronized with a Zeta Contact.
+{a} to {b}
+{"-" * len(f"{a} to {b}")}
+Every {a} will be synchronized with a {b}.
 
-Once a link between a Acme Person and a Zeta Contact is established, it will keep in sync between the two \
+Once a link between a {a} and a {b} is established, it will keep in sync between the two \
 systems, regardless of where it is edited.
 
-The following properties are synchronized between a Acme Person and a Zeta Contact:
+The following properties are synchronized between a {a} and a {b}:
 
 .. list-table::
    :header-rows: 1
 
-   * - Acme Person Property
-     - Zeta Contact Property
-     - Zeta Data Type
-{table}""", "acme-zeta.rst")
+   * - {a} Property
+     - {b} Property
+     - {target[0]} Data Type
+{table}""", f"{source[0].lower()}-{target[0].lower()}.rst")
 
 
 GENERIC = generic_document([("name", "Name"), ("email", "Email"), ("address.city", "City"), ("notes", "Remarks")])
@@ -244,35 +247,7 @@ def test_conflicting_edits_hold_the_sync_to_the_expected_winner(backends: Any, w
 
 def same_system_document() -> Document:
     """One system on both sides (two tenants) with crossing rows: each side's ``a`` feeds the other's ``b``."""
-    return parse_text("""\
-==========================
-Acme to Acme Dataflow
-==========================
-
-Generated: 2024-01-01 00:00:00
-
-Acme Order to Acme Order
-------------------------
-Every Acme Order will be synchronized with a Acme Order.
-
-Once a link between a Acme Order and a Acme Order is established, it will keep in sync between the two \
-systems, regardless of where it is edited.
-
-The following properties are synchronized between a Acme Order and a Acme Order:
-
-.. list-table::
-   :header-rows: 1
-
-   * - Acme Order Property
-     - Acme Order Property
-     - Acme Data Type
-   * - a
-     - b
-     - "string"
-   * - b
-     - a
-     - "string"
-""", "acme-acme.rst")
+    return generic_document([("a", "b"), ("b", "a")], ("Acme", "Order"), ("Acme", "Order"))
 
 
 @pytest.mark.parametrize("check", ["no-collateral-damage", "clears-both-ways"])
