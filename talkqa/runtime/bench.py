@@ -33,18 +33,26 @@ class Write:
     values: dict[str, Any]  # flattened canonical paths
 
 
-class RecordingConnector:
-    """A connector that logs the writes made through it (what the system under test sent)."""
+class WrappedConnector:
+    """A connector seen through a wrapper: its identity and field specs, and anything the wrapper does not
+    change, are the inner connector's."""
 
-    def __init__(self, inner: ResourceConnector, log: list[Write]) -> None:
+    def __init__(self, inner: ResourceConnector) -> None:
         self.inner = inner
-        self.log = log
         self.system = inner.system
         self.entity = inner.entity
         self.fields = inner.fields
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
+
+
+class RecordingConnector(WrappedConnector):
+    """A connector that logs the writes made through it (what the system under test sent)."""
+
+    def __init__(self, inner: ResourceConnector, log: list[Write]) -> None:
+        super().__init__(inner)
+        self.log = log
 
     def changed_since(self, watermark: str | None) -> Page:
         return self.inner.changed_since(watermark)

@@ -37,7 +37,7 @@ from typing import Any
 from generator.model import Document, Flow
 from talkqa.connectors.base import Change, Page, Record, ResourceConnector
 from talkqa.connectors.codecs import get_path
-from talkqa.runtime.bench import Bench
+from talkqa.runtime.bench import Bench, WrappedConnector
 
 #: Seeds of job k are shifted by k times this: no two jobs' ``record_for`` values come from one seed. (Longer
 #: seeds make longer filler values: a sync that mangles long text may fail a batch's run where per test it
@@ -235,20 +235,14 @@ class SharedRuns:
             self._owners.setdefault(key, {})[record_id] = {owner for (_n, owner), k in hits.items() if k == best}
 
 
-class ScopedConnector:
+class ScopedConnector(WrappedConnector):
     """A connector as one job sees it: its own records (and everyone's) in listings; writes noted."""
 
     def __init__(self, inner: ResourceConnector, runs: SharedRuns, view: CheckView, key: Key) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self._runs = runs
         self._view = view
         self._key = key
-        self.system = inner.system
-        self.entity = inner.entity
-        self.fields = inner.fields
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)
 
     def get(self, record_id: str) -> Record:
         return self.inner.get(record_id)

@@ -621,12 +621,7 @@ def talkqa_check(
 
     def run(document: dict[str, Any], case: dict[str, Any]) -> None:
         missing = recording_missing(request, case)
-        verdict = batched(request, talkqa_backend, document, case)
-        if verdict is not None:
-            try:
-                verdict.raise_it()
-            except Unsupported as exc:
-                _skip(request, case, exc)
+        if judged_in_batch(request, talkqa_backend, document, case):
             return
         doc = document_from_json(document)
 
@@ -781,12 +776,7 @@ def talkqa_fuzz(
 
     def run(document: dict[str, Any], case: dict[str, Any]) -> None:
         missing = recording_missing(request, case)
-        verdict = batched(request, talkqa_backend, document, case)
-        if verdict is not None:
-            try:
-                verdict.raise_it()
-            except Unsupported as exc:
-                _skip(request, case, exc)
+        if judged_in_batch(request, talkqa_backend, document, case):
             return
         doc = document_from_json(document)
 
@@ -913,6 +903,21 @@ def batch_on(config: pytest.Config, backend: Backend) -> bool:
     if not backend.live or recording(config) or mode == "off":
         return False
     return mode == "on" or _sut(config).startswith("command:")
+
+
+def judged_in_batch(request: pytest.FixtureRequest, backend: Any, document: dict[str, Any],
+                    case: dict[str, Any]) -> bool:
+    """Whether a batch judged this check: its verdict is raised (or its skip reported) here, by its own test."""
+    from talkqa.runtime.checks import Unsupported
+
+    verdict = batched(request, backend, document, case)
+    if verdict is None:
+        return False
+    try:
+        verdict.raise_it()
+    except Unsupported as exc:
+        _skip(request, case, exc)
+    return True
 
 
 def batched(request: pytest.FixtureRequest, backend: Backend, document: dict[str, Any],

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from talkqa.connectors.base import Change, ConnectorError, NotFound, Page, Record, ResourceConnector
+from talkqa.runtime.bench import WrappedConnector
 
 #: Seconds before a test's start its listings begin: room for a system's clock being behind ours.
 MARGIN = 300.0
@@ -67,18 +68,12 @@ class Ownership:
         return view
 
 
-class OwnedView:
+class OwnedView(WrappedConnector):
     """One connector as a sandbox test sees it: listings of its own records only."""
 
     def __init__(self, inner: ResourceConnector, ownership: Ownership) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.ownership = ownership
-        self.system = inner.system
-        self.entity = inner.entity
-        self.fields = inner.fields
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)
 
     def __repr__(self) -> str:
         return f"OwnedView({self.inner!r})"
