@@ -11,6 +11,7 @@ system under test made through its connectors, so a replayed test checks what th
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,7 @@ from generator.model import Document, Flow
 from talkqa.connectors.base import Change, FieldSpec, OutcomeUnknown, Page, Record, ResourceConnector
 from talkqa.connectors.codecs import flatten, get_path, set_path
 from talkqa.runtime.sut import ReferenceSut, Sut
-from talkqa.runtime.values import Domain, example, incompatibility, join
+from talkqa.runtime.values import Domain, clearable, example, incompatibility, join
 from talkqa.sync import predicates
 
 
@@ -170,15 +171,11 @@ class Bench:
             return None
         return predicates.resolve(flow.condition, self.document.source_system.slug)
 
-    def value_domain(self, side: str, label: str, path: str, spec: FieldSpec) -> Domain | None:
-        """The values ``path`` of a ``label`` record on ``side`` can hold so that every flow of the document
-        that reads it (the entity on the same side, a row from the path) can carry it: the field's own
-        constraints joined with every counterpart field's. None when a counterpart is of another kind
-        (a type change): no value survives it, so arrange leaves the path empty unless it is required."""
-        key = (side, label, path)
-        if key in self._domains:
-            return self._domains[key]
-        specs = [spec]
+    def counterparts(self, side: str, label: str, path: str) -> list[tuple[ResourceConnector, FieldSpec]]:
+        """Every field of the document a value at ``path`` of a ``label`` record on ``side`` flows into: the
+        other side of each row, in any flow from the entity on that side, that reads the path (read-only
+        fields and fields a connector lacks left out: nothing is written to them)."""
+        found: list[tuple[ResourceConnector, FieldSpec]] = []
         for flow in self.document.flows:
             if (flow.source_label if side == "source" else flow.target_label) != label:
                 continue
@@ -192,16 +189,40 @@ class Bench:
             other = tgt if side == "source" else src
             for r in rows:
                 theirs = other.fields.get(r.target if side == "source" else r.source)
-                if theirs is None or theirs.read_only:
-                    continue
-                if incompatibility(spec, theirs) is not None:
-                    if not spec.required_on_create:
-                        self._domains[key] = None
-                        return None
-                    continue
-                specs.append(theirs)
-        found = self._domains[key] = join(specs)
+                if theirs is not None and not theirs.read_only:
+                    found.append((other, theirs))
         return found
+
+    def value_domain(self, side: str, label: str, path: str, spec: FieldSpec) -> Domain | None:
+        """The values ``path`` of a ``label`` record on ``side`` can hold so that every flow of the document
+        that reads it (the entity on the same side, a row from the path) can carry it: the field's own
+        constraints joined with every counterpart field's, and empty only when every one of them may be
+        (``empty_ok``). None when a counterpart is of another kind (a type change): no value survives it,
+        so arrange leaves the path empty unless it is required."""
+        key = (side, label, path)
+        if key in self._domains:
+            return self._domains[key]
+        specs = [spec]
+        for _other, theirs in self.counterparts(side, label, path):
+            if incompatibility(spec, theirs) is not None:
+                if not spec.required_on_create:
+                    self._domains[key] = None
+                    return None
+                continue
+            specs.append(theirs)
+        joined = join(specs)
+        found = self._domains[key] = dataclasses.replace(joined, empty_ok=all(clearable(s) for s in specs))
+        return found
+
+    def why_not_emptied(self, side: str, label: str, path: str) -> str | None:
+        """Why a value at ``path`` cannot be emptied because a field it flows into cannot be (None: every
+        field it reaches may be empty)."""
+        for other, theirs in self.counterparts(side, label, path):
+            if not clearable(theirs):
+                why = "is required" if theirs.required_on_create else (
+                    "is a boolean (no empty value)" if theirs.kind == "boolean" else "cannot be empty")
+                return f"{other.entity}.{theirs.path} {why}"
+        return None
 
     def create(self, connector: ResourceConnector, record: Record) -> str:
         """Arrange ``record`` exactly once. A create whose outcome is unknown (a 5xx or a lost response,

@@ -98,7 +98,8 @@ def _domain(src: ResourceConnector, tgt: ResourceConnector, row: Row, bench: Ben
         raise Unsupported("type change: another row of the document carries this property into a field of "
                           "another kind, so no value survives every flow it reaches")
     joined = join([FieldSpec(row.source, a.kind, a.max_length), FieldSpec(row.target, b.kind, b.max_length)])
-    return dataclasses.replace(joined, empty_ok=empty_ok)
+    # empty only when every field the value reaches may be empty (another flow may carry it into a required one)
+    return dataclasses.replace(joined, empty_ok=empty_ok and a.empty_ok and b.empty_ok)
 
 
 def _fresh_value(domain: Domain, seed: int, avoid: Any) -> Any:
@@ -567,7 +568,6 @@ def _check_match_links(
     sfield, tfield = src.fields.get(rule.source), tgt.fields.get(rule.target)
     if sfield is None or tfield is None:
         raise Unsupported(f"no connector field for the match rule {rule.source} == {rule.target}")
-    domain = Domain.of(sfield, tfield)
     if src_id_rule and tgt_id_rule and near_miss:
         raise Unsupported("identifier match rule: identifiers are assigned by each system and cannot be arranged "
                           "to nearly match")
@@ -584,6 +584,7 @@ def _check_match_links(
             target_id = bench.create(tgt, bench.record_for(flow, "target", tgt, seed))
             src_over = {} if src_id_rule else {rule.source: _typed_id(sfield, target_id, near_miss)}
         else:
+            domain = _match_domain(bench, flow, rule, sfield, tfield)
             value = example(domain, case["line"] * 10 + 11)
             target_id = bench.create(tgt, bench.record_for(flow, "target", tgt, seed, {rule.target: value}))
             src_over = {rule.source: _fresh_value(domain, seed, value) if near_miss else value}
@@ -623,6 +624,20 @@ def _check_match_links(
             "merging",  # the row it checks is named by its own line (the test may be another row's)
         )
     return source_id, target_id, created
+
+
+def _match_domain(bench: Bench, flow: Flow, rule: MatchRule, sfield: FieldSpec, tfield: FieldSpec) -> Domain:
+    """Values a match rule's two fields both hold, arranged on both records: each field's own constraints
+    joined with every field of the document the value flows on into (another flow may carry the source's
+    property into a field of a narrower kind, such as an e-mail address)."""
+    if incompatibility(sfield, tfield) is not None:
+        return Domain.of(sfield, tfield)  # as before: the rule's own two fields decide
+    a = bench.value_domain("source", flow.source_label, rule.source, sfield)
+    b = bench.value_domain("target", flow.target_label, rule.target, tfield)
+    if a is None or b is None:
+        raise Unsupported("type change: another row of the document carries this property into a field of "
+                          "another kind, so no value survives every flow it reaches")
+    return join([FieldSpec(rule.source, a.kind, a.max_length), FieldSpec(rule.target, b.kind, b.max_length)])
 
 
 def _plain(connector: ResourceConnector, path: str) -> bool:

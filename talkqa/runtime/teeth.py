@@ -94,8 +94,11 @@ def editable_rows(bench: Bench, flow: Flow, src: ResourceConnector,
             skipped.append(f"{label}: {why}")
             continue
         governing = governing_row(flow, row.target)
-        out.append(Editable(row, domain, flow.two_way and governing is row,
-                            _why_not_clearable(src, row.source), _why_not_clearable(tgt, row.target)))
+        out.append(Editable(
+            row, domain, flow.two_way and governing is row,
+            _why_not_clearable(src, row.source) or bench.why_not_emptied(SOURCE, flow.source_label, row.source),
+            _why_not_clearable(tgt, row.target) or bench.why_not_emptied(TARGET, flow.target_label, row.target),
+        ))
     return out, skipped
 
 
@@ -495,7 +498,8 @@ def sparse_split(bench: Bench, case: dict[str, Any], flow: Flow, src: ResourceCo
                         why = why or (f"line {r.line} fills {tprefix} from {src.entity}.{r.source}, which the "
                                       "system assigns: the object is never absent")
                         continue
-                    why = why or _why_not_clearable(src, r.source)
+                    why = why or _why_not_clearable(src, r.source) or bench.why_not_emptied(
+                        SOURCE, flow.source_label, r.source)
                     over[r.source] = None
         if why:
             skipped.append(f"line {row.line} ({row.source} -> {row.target}): {why}")
