@@ -7,8 +7,9 @@ docs/reference.md); the generated suites carry the same data as Python literals.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 
@@ -148,13 +149,24 @@ class Flow:
     created_if_connected: tuple[str, ...] | None = None
     match: tuple[MatchRule, ...] = ()
     mappings: tuple[Mapping, ...] = ()
+    #: the rows the sync applies to this section's links when it shares them with other sections between
+    #: the same two entities (set by :class:`Document`, see :func:`share_rows`; empty: its own rows); not
+    #: part of the section, its JSON or its equality
+    shared_rows: tuple[Mapping, ...] = field(default=(), compare=False, repr=False)
 
     @property
+    def synced_mappings(self) -> tuple[Mapping, ...]:
+        """The rows the sync applies to this section's links, conditional ones included, in document order:
+        its own, and those of the other sections between the same two entities it shares links with."""
+        return self.shared_rows or self.mappings
+
+    @cached_property
     def syncable_rows(self) -> tuple[Mapping, ...]:
-        """Rows the sync applies: those without a condition annotation (document order)."""
-        return tuple(m for m in self.mappings if m.condition is None)
+        """Rows the sync applies: those without a condition annotation (document order), shared rows of
+        the other sections between the same two entities included."""
+        return tuple(m for m in self.synced_mappings if m.condition is None)
 
-    @property
+    @cached_property
     def reverse_rows(self) -> tuple[Mapping, ...]:
         """The rows that carry a target-side edit back to the source (two-way flows only).
 
@@ -209,6 +221,36 @@ class Flow:
         }
 
 
+#: link policies whose sections share links, and so rows, with the other sections between the same entities
+SHARING = frozenset({Policy.ALWAYS, Policy.MERGE_OR_CREATE, Policy.LINK_REQUIRED})
+
+
+def share_rows(flows: tuple[Flow, ...]) -> tuple[Flow, ...]:
+    """Sections between the same two entities (a repeated section) share their links: a record is linked
+    once, whichever of them links it. So the rows of those that have rows act on every such link as one
+    section's rows, in document order: a target property fed by rows of two sections follows the fan-in
+    rule (the first non-empty source), and edits of it go back through the first row for it
+    (``Flow.reverse_rows``). A row two sections both state counts once, where it first appears (each
+    section keeps its own copy, so its checks find it). Conditional sections, and sections without rows
+    (they only link; the others fill the records in), keep their own rows."""
+    groups: dict[tuple[str, str], list[int]] = {}
+    for index, flow in enumerate(flows):
+        if flow.policy in SHARING and flow.mappings:
+            groups.setdefault((flow.source_label, flow.target_label), []).append(index)
+    out = list(flows)
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        first: dict[tuple[str, str, Condition | None], Mapping] = {}
+        for m in sorted((m for i in members for m in flows[i].mappings), key=lambda m: m.line):
+            first.setdefault((m.source, m.target, m.condition), m)
+        for index in members:
+            own = {(m.source, m.target, m.condition): m for m in flows[index].mappings}
+            rows = tuple(own.get(key, m) for key, m in first.items())
+            out[index] = replace(flows[index], shared_rows=rows)
+    return tuple(out)
+
+
 @dataclass(frozen=True)
 class Document:
     """A parsed dataflow document."""
@@ -221,6 +263,9 @@ class Document:
     content_hash: str
     flows: tuple[Flow, ...] = ()
     diagnostics: tuple[Diagnostic, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "flows", share_rows(self.flows))
 
     @property
     def row_count(self) -> int:

@@ -402,7 +402,7 @@ def _emptied_earlier(src: ResourceConnector, flow: Flow, row: Row) -> dict[str, 
 def earlier_sources(flow: Flow, row: Row) -> list[str]:
     """Sources of the rows before ``row`` that feed the same target (fan-in), in document order."""
     out = []
-    for other in flow.mappings:  # conditional rows too: the sync applies them while they hold
+    for other in flow.synced_mappings:  # conditional rows too: the sync applies them while they hold
         if other is row or (other.line == row.line and other.source == row.source):
             break
         if other.target == row.target and other.source != row.source:

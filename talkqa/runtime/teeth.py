@@ -291,8 +291,8 @@ def _comparable(connector: ResourceConnector) -> list[str]:
 
 def _unowned(bench: Bench, flow: Flow, connector: ResourceConnector, side: str) -> list[str]:
     """Fields of one side no row of the flow maps (nor its conditions read, nor the link reference)."""
-    mapped = {r.source if side == SOURCE else r.target for r in flow.mappings}
-    for r in flow.mappings:
+    mapped = {r.source if side == SOURCE else r.target for r in flow.synced_mappings}
+    for r in flow.synced_mappings:
         if r.condition is not None:
             mapped |= {c.path for c in r.condition.clauses}
     condition = bench.flow_predicate(flow)
@@ -388,7 +388,7 @@ def collateral_split(bench: Bench, case: dict[str, Any], flow: Flow, src: Resour
                     raise Unsupported(refused)
                 # the edit may also reach what other rows (conditional ones too) carry from the same source
                 # field or into the same target field: a fan-out or fan-in the document states
-                siblings = [r for r in flow.mappings if r is not row and (r.source == row.source
+                siblings = [r for r in flow.synced_mappings if r is not row and (r.source == row.source
                                                                                  or r.target == row.target)]
                 allowed = {SOURCE: {row.source, *derived.get((SOURCE, row.source), ()), *(r.source for r in siblings)},
                            TARGET: {row.target, *derived.get((TARGET, row.target), ()), *(r.target for r in siblings)}}

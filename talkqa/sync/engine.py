@@ -278,7 +278,7 @@ class _Plan:
         tgt_id = getattr(tgt, "id_path", None)
         # conditional rows ("Dependant on having VALUE in PATH") apply while their side's record holds it
         row_conditions: dict[int, tuple[str, RowPredicate]] = {}
-        for r in flow.mappings:
+        for r in flow.synced_mappings:
             cond = row_condition(r.condition) if r.condition is not None else None
             if cond is not None:
                 row_conditions[r.line] = (r.condition.side, cond)  # type: ignore[union-attr]
@@ -291,7 +291,7 @@ class _Plan:
 
         # a field the system assigns (read-only) is never written: not forward into it, not back from it
         rows = [
-            r for r in flow.mappings
+            r for r in flow.synced_mappings
             if (r.condition is None or r.line in row_conditions) and not (tgt_id and r.target == tgt_id)
             and not read_only(tgt, r.target)
         ]
