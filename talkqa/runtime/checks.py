@@ -291,6 +291,9 @@ def _check_conditional_row(
     if spec is None or spec.read_only:
         raise Unsupported(f"conditional row: the {holder.system} {holder.entity} connector has no field "
                           f"{condition.path!r} to hold {condition.equals!r}")
+    if row.source == id_path(src) or row.target == id_path(tgt):
+        _check_conditional_identifier_row(bench, case, flow, src, tgt, row, condition)
+        return
     domain = _domain(src, tgt, row, bench, flow)
     for holds, seed in ((True, case["line"] * 10), (False, case["line"] * 10 + 5)):
         value_at_path = condition.holding() if holds else condition.failing()
@@ -324,6 +327,48 @@ def _check_conditional_row(
                     f"{where(bench, case)}: {row.source} -> {row.target} [forward]\n  with {condition.path} = "
                     f"{value_at_path!r} the condition {row.condition.text!r} does not hold, so the row must not "
                     f"sync\n  but {tgt.entity}.{row.target} changed from {before!r} to {after!r}")
+
+
+CONDITIONAL_ID_BACK = ("conditional row: the target's id is written back into the source only through rows without a "
+                       "condition")
+
+
+def _check_conditional_identifier_row(
+    bench: Bench, case: dict[str, Any], flow: Flow, src: ResourceConnector, tgt: ResourceConnector, row: Row,
+    condition: predicates.Predicate,
+) -> None:
+    """``id -> X`` under a condition: an id cannot be edited, so with the condition held the linked target's
+    X holds the source record's id, and with it not held X never receives it."""
+    assert row.condition is not None
+    if row.target == id_path(tgt):
+        raise Unsupported(CONDITIONAL_ID_BACK)
+    spec = tgt.fields.get(row.target)
+    if spec is None or spec.read_only:
+        why = "has no field" if spec is None else "cannot write the field"
+        raise Unsupported(f"the {tgt.system} {tgt.entity} connector {why} {row.target!r}")
+    side = row.condition.side
+    for holds, seed in ((True, case["line"] * 10), (False, case["line"] * 10 + 5)):
+        value_at_path = condition.holding() if holds else condition.failing()
+        over = {condition.path: value_at_path} if side == "source" else None
+        try:
+            source_id, target_id, _created = linked_pair(bench, case, flow, src, tgt, seed, over)
+            if side == "target":
+                bench_update(tgt, target_id, condition.path, value_at_path)
+                bench.sync()
+        except ValueError as exc:
+            raise Unsupported(f"conditional row: {condition.path} cannot hold {value_at_path!r} ({exc})") from None
+        state = "holds" if holds else "does not hold"
+        action = f"linking with {condition.path} = {value_at_path!r} ({state})"
+        if holds:
+            _expect(bench, case, tgt, target_id, row.target, source_id, action)
+            continue
+        actual = bench.read(tgt, target_id, row.target)
+        sent = bench.sut_wrote(tgt.system, tgt.entity, target_id, row.target)
+        if same_id(sent[-1] if sent and not bench.live else actual, source_id):
+            raise ChecklistFailure(
+                f"{where(bench, case)}: {row.source} -> {row.target} [forward]\n  with {condition.path} = "
+                f"{value_at_path!r} the condition {row.condition.text!r} does not hold, so the row must not sync\n"
+                f"  but {tgt.entity}.{row.target} holds the source's id {source_id!r}")
 
 
 def _check_identifier_row(

@@ -538,6 +538,9 @@ class _FlowRun:
         else:
             tgt_rec_for_conditions = tgt_rec
         forward = self._forward_values(src_rec, tgt_rec_for_conditions) if src_rec is not None else {}
+        # a row whose condition is on the target side applies once the target comes to hold it: the values
+        # the source last had (or has) are what it carries then, though the source did not change
+        now_applying: dict[str, Any] | None = None
         for target, rows in self.targets.items():
             src_changed = src_rec is not None and any(
                 _fp(get_path(src_rec, r.source)) != src_fp.get(r.source) for r in rows
@@ -566,6 +569,13 @@ class _FlowRun:
                     reset = self._forward_values(_known(src_fp), tgt_rec)
                     if target in reset:
                         set_path(to_target, target, reset[target])
+            elif tgt_rec is not None and not tgt_changed and any(
+                    self.row_conditions.get(r.line, (SOURCE,))[0] == TARGET for r in rows):
+                if now_applying is None:
+                    now_applying = self._forward_values(src_rec if src_rec is not None else _known(src_fp), tgt_rec)
+                desired = now_applying.get(target)
+                if not _empty(desired) and _fp(desired) != _fp(tgt_value):
+                    set_path(to_target, target, desired)
         if not to_target and not to_source and not conflicts:
             if src_rec is not None or tgt_rec is not None:
                 self.summary.unchanged += 1
