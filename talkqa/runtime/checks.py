@@ -98,8 +98,10 @@ def _domain(src: ResourceConnector, tgt: ResourceConnector, row: Row, bench: Ben
         raise Unsupported("type change: another row of the document carries this property into a field of "
                           "another kind, so no value survives every flow it reaches")
     joined = join([FieldSpec(row.source, a.kind, a.max_length), FieldSpec(row.target, b.kind, b.max_length)])
-    # empty only when every field the value reaches may be empty (another flow may carry it into a required one)
-    return dataclasses.replace(joined, empty_ok=empty_ok and a.empty_ok and b.empty_ok)
+    # empty only when every field the value reaches from the source may be empty (another flow from the source
+    # entity may carry it into a required field); a target record has one origin, so an emptied target value
+    # reaches other flows only through its source
+    return dataclasses.replace(joined, empty_ok=empty_ok and a.empty_ok)
 
 
 def _fresh_value(domain: Domain, seed: int, avoid: Any) -> Any:

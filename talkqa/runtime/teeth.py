@@ -97,7 +97,7 @@ def editable_rows(bench: Bench, flow: Flow, src: ResourceConnector,
         out.append(Editable(
             row, domain, flow.two_way and governing is row,
             _why_not_clearable(src, row.source) or bench.why_not_emptied(SOURCE, flow.source_label, row.source),
-            _why_not_clearable(tgt, row.target) or bench.why_not_emptied(TARGET, flow.target_label, row.target),
+            _why_not_clearable(tgt, row.target),  # emptied there, it goes back to the source: the line above
         ))
     return out, skipped
 
