@@ -24,7 +24,7 @@ from talkqa.connectors.base import (
     ValidationFailed,
 )
 from talkqa.connectors.codecs import ISO_DATE, PO_V1_DATE, TEXT, CodecError, format_ticks, get_path, ticks, unflatten
-from talkqa.connectors.http import SystemClient, error_detail
+from talkqa.connectors.http import Response, SystemClient, error_detail
 from talkqa.connectors.mapping import FieldMap, RecordMapper, create_once, handed_out, odata_string
 from talkqa.systems.powerofficego.fields import POWEROFFICE_CONTACTPERSON_FIELDS, POWEROFFICE_SUPPLIER_FIELDS
 
@@ -231,7 +231,7 @@ class ContactPersonV1Connector:
         return None
 
     # -- helpers ---------------------------------------------------------------------------------
-    def _envelope(self, resp: httpx.Response, method: str, url: str, *, missing_is_404: bool = False
+    def _envelope(self, resp: Response, method: str, url: str, *, missing_is_404: bool = False
                   ) -> dict[str, Any]:
         where = f"{SYSTEM}: {method} {httpx.URL(url).path}"
         try:
