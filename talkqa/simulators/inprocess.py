@@ -126,3 +126,15 @@ def transport_for(url: str) -> InProcessTransport | None:
     """The in-process transport serving ``url`` (any URL under a simulator's base), if any."""
     parts = httpx.URL(url)
     return _BY_URL.get(f"{parts.scheme}://{parts.host}:{parts.port}")
+
+
+class InProcessWire:
+    """A wire (:mod:`talkqa.wire`) for clients of several simulators: each request goes to the in-process
+    simulator of its URL."""
+
+    def answer(self, request: WireRequest) -> WireResponse:
+        local = _BY_URL.get(request.url.base)
+        if local is None:
+            raise httpx.ConnectError(f"no simulator answers in process for {request.url.base}")
+        return local.answer(request)
+
