@@ -61,9 +61,16 @@ def shared_ssl_context() -> ssl.SSLContext:
 
 
 @functools.lru_cache(maxsize=4096)
-def _path_of(url: str) -> str:
+def path_of(url: str) -> str:
     """The path of ``url`` as httpx reads it (for messages; a client asks the same URLs again and again)."""
     return httpx.URL(url).path
+
+
+@functools.lru_cache(maxsize=1024)
+def origin_of(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) of ``url`` as httpx reads it."""
+    parsed = httpx.URL(url)
+    return parsed.scheme, parsed.host, parsed.port
 
 
 class _Cookies(httpx.Cookies):
@@ -203,22 +210,31 @@ class SystemClient:
         self._limiters = {api: RateLimiter(self.clock, n, per) for api, (n, per) in (limits or {}).items()}
         headers = {"Accept": "application/json", **(default_headers or {})}
         self._headers = headers
-        self._client = httpx.Client(
-            transport=transport,
-            verify=shared_ssl_context(),
-            timeout=timeout,
-            headers=headers,
-            trust_env=False,  # no proxies from the environment: tests talk to 127.0.0.1 only
-            follow_redirects=False,
-        )
-        if isinstance(getattr(self._client, "_cookies", None), httpx.Cookies):
-            self._client._cookies = _Cookies()
+        self._transport = transport
+        self._timeout = timeout
+        self._http: httpx.Client | None = None  # made on first use: a client a wire answers never needs it
+
+    @property
+    def _client(self) -> httpx.Client:
+        if self._http is None:
+            self._http = httpx.Client(
+                transport=self._transport,
+                verify=shared_ssl_context(),
+                timeout=self._timeout,
+                headers=self._headers,
+                trust_env=False,  # no proxies from the environment: tests talk to 127.0.0.1 only
+                follow_redirects=False,
+            )
+            if isinstance(getattr(self._http, "_cookies", None), httpx.Cookies):
+                self._http._cookies = _Cookies()
+        return self._http
 
     def __repr__(self) -> str:
         return f"SystemClient({self.system!r}, requests={self.stats.requests})"
 
     def close(self) -> None:
-        self._client.close()
+        if self._http is not None:
+            self._http.close()
 
     # ------------------------------------------------------------------------------------------
     def request(
@@ -244,7 +260,7 @@ class SystemClient:
         method = method.upper()
         if idempotent is None:
             idempotent = method in IDEMPOTENT_METHODS
-        where = f"{self.system}: {method} {_path_of(url)}"
+        where = f"{self.system}: {method} {path_of(url)}"
         content = None
         req_headers = dict(headers or {})
         if json_body is not None:

@@ -9,6 +9,7 @@ so vcrpy would see it like any other transport. A fault that drops the connectio
 from __future__ import annotations
 
 import asyncio
+import functools
 import threading
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -122,10 +123,15 @@ def stop_in_process(url: str) -> None:
         transport.shutdown()
 
 
+@functools.lru_cache(maxsize=1024)
+def _base(url: str) -> str:
+    parts = httpx.URL(url)
+    return f"{parts.scheme}://{parts.host}:{parts.port}"
+
+
 def transport_for(url: str) -> InProcessTransport | None:
     """The in-process transport serving ``url`` (any URL under a simulator's base), if any."""
-    parts = httpx.URL(url)
-    return _BY_URL.get(f"{parts.scheme}://{parts.host}:{parts.port}")
+    return _BY_URL.get(_base(url))
 
 
 class InProcessWire:
