@@ -57,6 +57,7 @@ from talkqa.runtime.backends import CassettesBackend  # noqa: E402
 from talkqa.runtime.cassettes import JsonCassettes, cassette_name, fast_replay, register, vcr_settings  # noqa: E402
 from talkqa.runtime.checks import _domain, _flow, _row  # noqa: E402
 from talkqa.runtime.fuzz import one_example, placeholder, substitute  # noqa: E402
+from talkqa.runtime.replay_wire import answered_by  # noqa: E402
 
 SEED = REPO / "generated_tests"
 GOAL_SIMULATORS_MS = 2.0  # issue 13: one fuzz example through the in-process simulators
@@ -169,7 +170,8 @@ def fuzz_replay(document: Any, case: dict[str, Any], cassette: Path, values: lis
                 cas.rewind()
                 state["table"] = table
 
-            return run_examples(backend, document, case, values, tmp, start_example, lambda: cas.all_played)
+            with answered_by(cas):  # as the runtime replays: the cassette answers the clients (talkqa.wire)
+                return run_examples(backend, document, case, values, tmp, start_example, lambda: cas.all_played)
     finally:
         backend.close()
 

@@ -12,11 +12,9 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
-
 from talkqa.connectors.base import Change, ConnectorError, FieldSpec, NotFound, Page, Record
 from talkqa.connectors.codecs import EXACT_DATE, TEXT, CodecError, parse_exact_datetime, parse_timestamp
-from talkqa.connectors.http import SystemClient
+from talkqa.connectors.http import SystemClient, origin_of
 from talkqa.connectors.mapping import FieldMap, RecordMapper, create_once, handed_out, odata_string
 from talkqa.systems.exact.fields import EXACT_CONTACT_FIELDS
 
@@ -107,16 +105,14 @@ class ExactContactsConnector:
     def _pages(self, params: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
         url: str | None = self._contacts
         first_params: Mapping[str, Any] | None = params
-        origin = httpx.URL(self.api)
+        origin = origin_of(self.api)
         while url:
             resp = self.http.request("GET", url, params=first_params)
             body = self.http.json(resp)
             yield from _results(body)
             nxt = (body.get("d") or {}).get("__next") if isinstance(body.get("d"), dict) else None
-            if nxt:
-                target = httpx.URL(nxt)
-                if (target.scheme, target.host, target.port) != (origin.scheme, origin.host, origin.port):
-                    raise ConnectorError(f"{SYSTEM}: __next points to another host; not followed")
+            if nxt and origin_of(nxt) != origin:
+                raise ConnectorError(f"{SYSTEM}: __next points to another host; not followed")
             url, first_params = nxt, None
 
     def get(self, record_id: str) -> Record:

@@ -34,6 +34,7 @@ import httpx
 from talkqa.clock import Clock, SystemClock
 from talkqa.connectors.base import AuthFailed, ConnectorError, NotFound, OutcomeUnknown, ValidationFailed
 from talkqa.connectors.secret import Redactor
+from talkqa.wire import Wire, WireResponse, active, build_request
 
 log = logging.getLogger("talkqa.connectors.http")
 
@@ -42,6 +43,9 @@ _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 # Errors after (part of) the request went out: the server may have applied it.
 _MAYBE_SENT = (httpx.ReadTimeout, httpx.WriteTimeout, httpx.RemoteProtocolError, httpx.ReadError,
                httpx.WriteError, httpx.NetworkError, httpx.TimeoutException, httpx.ProtocolError)
+
+#: what a request returns: httpx's response, or a wire's (:mod:`talkqa.wire`), which offers the same reads
+Response = httpx.Response | WireResponse
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH"})
 
@@ -57,9 +61,16 @@ def shared_ssl_context() -> ssl.SSLContext:
 
 
 @functools.lru_cache(maxsize=4096)
-def _path_of(url: str) -> str:
+def path_of(url: str) -> str:
     """The path of ``url`` as httpx reads it (for messages; a client asks the same URLs again and again)."""
     return httpx.URL(url).path
+
+
+@functools.lru_cache(maxsize=1024)
+def origin_of(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) of ``url`` as httpx reads it."""
+    parsed = httpx.URL(url)
+    return parsed.scheme, parsed.host, parsed.port
 
 
 class _Cookies(httpx.Cookies):
@@ -184,8 +195,12 @@ class SystemClient:
         limits: Mapping[str, tuple[int, float]] | None = None,
         redactor: Redactor | None = None,
         default_headers: Mapping[str, str] | None = None,
+        wire: Wire | None = None,
     ) -> None:
         self.system = system
+        #: answers this client's requests without httpx (an in-process simulator); a replay's wire
+        #: (:func:`talkqa.wire.answering`) answers every client's
+        self.wire = wire
         self.clock = clock or SystemClock()
         self.retry = retry or RetryPolicy()
         self.rng = random.Random(seed)
@@ -194,22 +209,32 @@ class SystemClient:
         self.stats = Stats()
         self._limiters = {api: RateLimiter(self.clock, n, per) for api, (n, per) in (limits or {}).items()}
         headers = {"Accept": "application/json", **(default_headers or {})}
-        self._client = httpx.Client(
-            transport=transport,
-            verify=shared_ssl_context(),
-            timeout=timeout,
-            headers=headers,
-            trust_env=False,  # no proxies from the environment: tests talk to 127.0.0.1 only
-            follow_redirects=False,
-        )
-        if isinstance(getattr(self._client, "_cookies", None), httpx.Cookies):
-            self._client._cookies = _Cookies()
+        self._headers = headers
+        self._transport = transport
+        self._timeout = timeout
+        self._http: httpx.Client | None = None  # made on first use: a client a wire answers never needs it
+
+    @property
+    def _client(self) -> httpx.Client:
+        if self._http is None:
+            self._http = httpx.Client(
+                transport=self._transport,
+                verify=shared_ssl_context(),
+                timeout=self._timeout,
+                headers=self._headers,
+                trust_env=False,  # no proxies from the environment: tests talk to 127.0.0.1 only
+                follow_redirects=False,
+            )
+            if isinstance(getattr(self._http, "_cookies", None), httpx.Cookies):
+                self._http._cookies = _Cookies()
+        return self._http
 
     def __repr__(self) -> str:
         return f"SystemClient({self.system!r}, requests={self.stats.requests})"
 
     def close(self) -> None:
-        self._client.close()
+        if self._http is not None:
+            self._http.close()
 
     # ------------------------------------------------------------------------------------------
     def request(
@@ -225,8 +250,8 @@ class SystemClient:
         authenticated: bool = True,
         idempotent: bool | None = None,
         api: str = "default",
-        ok: Callable[[httpx.Response], bool] | None = None,
-    ) -> httpx.Response:
+        ok: Callable[[Response], bool] | None = None,
+    ) -> Response:
         """Send with retries; return the response or raise a :class:`ConnectorError` subclass.
 
         ``ok`` decides which responses are returned (default: status < 400). ``idempotent``
@@ -235,7 +260,7 @@ class SystemClient:
         method = method.upper()
         if idempotent is None:
             idempotent = method in IDEMPOTENT_METHODS
-        where = f"{self.system}: {method} {_path_of(url)}"
+        where = f"{self.system}: {method} {path_of(url)}"
         content = None
         req_headers = dict(headers or {})
         if json_body is not None:
@@ -253,10 +278,15 @@ class SystemClient:
             for gate in REQUEST_GATES:
                 gate(self.system)
             self.stats.requests += 1
+            wire = active() or self.wire
             try:
-                resp = self._client.request(
-                    method, url, params=params, content=content, data=data, headers=send_headers
-                )
+                if wire is not None:
+                    resp = wire.answer(build_request(method, url, params, content, data,
+                                                     {**self._headers, **send_headers}))
+                else:
+                    resp = self._client.request(
+                        method, url, params=params, content=content, data=data, headers=send_headers
+                    )
             except _NOT_SENT as exc:
                 self._retry_or_raise(where, attempt, exc, outcome_known=True)
                 continue
@@ -298,7 +328,7 @@ class SystemClient:
                 return resp
             raise self._error(where, resp)
 
-    def json(self, resp: httpx.Response) -> Any:
+    def json(self, resp: Response) -> Any:
         """The response body as JSON, or a :class:`ConnectorError` naming the request."""
         try:
             return resp.json()
@@ -333,7 +363,7 @@ class SystemClient:
         self.stats.slept += seconds
         self.clock.sleep(seconds)
 
-    def _header_wait(self, resp: httpx.Response) -> float | None:
+    def _header_wait(self, resp: Response) -> float | None:
         """Seconds the server asks us to wait (Retry-After, or Exact's reset headers in epoch ms)."""
         waits: list[float] = []
         retry_after = resp.headers.get("Retry-After")
@@ -354,18 +384,18 @@ class SystemClient:
                 waits.append(reset / 1000.0 - self.clock.now())
         return max(waits) if waits else None
 
-    def _rate_limit_wait(self, resp: httpx.Response, n: int) -> float:
+    def _rate_limit_wait(self, resp: Response, n: int) -> float:
         wait = self._header_wait(resp)
         if wait is None:
             return self.retry.backoff(n, self.rng) + 1.0  # vendors say: wait at least a second
         return max(0.0, wait) + 0.05 * self.rng.random() + 0.001
 
-    def _server_wait(self, resp: httpx.Response, attempt: int) -> float:
+    def _server_wait(self, resp: Response, attempt: int) -> float:
         wait = self._header_wait(resp)
         backoff = self.retry.backoff(attempt, self.rng)
         return backoff if wait is None else max(wait, backoff)
 
-    def _note_rate_headers(self, api: str, resp: httpx.Response) -> None:
+    def _note_rate_headers(self, api: str, resp: Response) -> None:
         """Exact tells its budget on every response; when it is spent, wait for its reset."""
         for reset_name, remaining_name in (("X-RateLimit-Minutely-Reset", "X-RateLimit-Minutely-Remaining"),
                                            ("X-RateLimit-Reset", "X-RateLimit-Remaining")):
@@ -376,7 +406,7 @@ class SystemClient:
                 if until - self.clock.now() <= self.retry.max_wait:  # a longer wait: let the 429 say so
                     self._limiter(api).block_until(until)
 
-    def _detail(self, resp: httpx.Response) -> str:
+    def _detail(self, resp: Response) -> str:
         try:
             text = error_detail(resp.json())
         except (ValueError, UnicodeDecodeError):
@@ -384,7 +414,7 @@ class SystemClient:
         text = self.redact(text)[:300]
         return f": {text}" if text else ""
 
-    def _error(self, where: str, resp: httpx.Response) -> ConnectorError:
+    def _error(self, where: str, resp: Response) -> ConnectorError:
         status = resp.status_code
         msg = f"{where} failed with HTTP {status}{self._detail(resp)}"
         if status == 404:

@@ -12,8 +12,6 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-import httpx
-
 from talkqa.connectors.base import (
     Change,
     ConnectorError,
@@ -24,7 +22,7 @@ from talkqa.connectors.base import (
     ValidationFailed,
 )
 from talkqa.connectors.codecs import ISO_DATE, PO_V1_DATE, TEXT, CodecError, format_ticks, get_path, ticks, unflatten
-from talkqa.connectors.http import SystemClient, error_detail
+from talkqa.connectors.http import Response, SystemClient, error_detail, path_of
 from talkqa.connectors.mapping import FieldMap, RecordMapper, create_once, handed_out, odata_string
 from talkqa.systems.powerofficego.fields import POWEROFFICE_CONTACTPERSON_FIELDS, POWEROFFICE_SUPPLIER_FIELDS
 
@@ -154,7 +152,7 @@ class ContactPersonV1Connector:
         body = self._envelope(self.http.request("GET", url, api="v1"), "GET", url, missing_is_404=True)
         data = body.get("data")
         if not isinstance(data, dict):
-            raise NotFound(f"{SYSTEM}: GET {httpx.URL(url).path}: no such contact person", status=404)
+            raise NotFound(f"{SYSTEM}: GET {path_of(url)}: no such contact person", status=404)
         return data
 
     # -- writing ---------------------------------------------------------------------------------
@@ -182,7 +180,7 @@ class ContactPersonV1Connector:
             resp = self.http.request("POST", url, json_body=body, api="v1")
             data = self._envelope(resp, "POST", url).get("data") or {}
             if "id" not in data:
-                raise ConnectorError(f"{SYSTEM}: POST {httpx.URL(url).path}: the answer has no id")
+                raise ConnectorError(f"{SYSTEM}: POST {path_of(url)}: the answer has no id")
             return f"{kind}/{parent_id}/{data['id']}"
 
         find = None
@@ -192,7 +190,7 @@ class ContactPersonV1Connector:
             def find() -> str | None:
                 return self._find_in_parent(kind, int(parent_id), ref)
 
-        return create_once(post, find, f"{SYSTEM}: POST {httpx.URL(url).path}")
+        return create_once(post, find, f"{SYSTEM}: POST {path_of(url)}")
 
     def update(self, record_id: str, changes: Record) -> None:
         kind, parent, cid = _parse_id(record_id)
@@ -231,9 +229,9 @@ class ContactPersonV1Connector:
         return None
 
     # -- helpers ---------------------------------------------------------------------------------
-    def _envelope(self, resp: httpx.Response, method: str, url: str, *, missing_is_404: bool = False
+    def _envelope(self, resp: Response, method: str, url: str, *, missing_is_404: bool = False
                   ) -> dict[str, Any]:
-        where = f"{SYSTEM}: {method} {httpx.URL(url).path}"
+        where = f"{SYSTEM}: {method} {path_of(url)}"
         try:
             body = self.http.json(resp)
         except ValueError:

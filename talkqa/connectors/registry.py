@@ -21,6 +21,7 @@ from talkqa.connectors.config import ConfigError, Endpoints
 from talkqa.connectors.exact import ExactContactsConnector
 from talkqa.connectors.http import RetryPolicy, SystemClient
 from talkqa.connectors.poweroffice import ContactPersonV1Connector, SupplierPersonV2Connector
+from talkqa.wire import Wire
 
 
 class Connections:
@@ -35,12 +36,14 @@ class Connections:
         retry: RetryPolicy | None = None,
         transport: httpx.BaseTransport | None = None,
         timeout: float = 30.0,
+        wire: Wire | None = None,
     ) -> None:
         self.endpoints = endpoints
         self.clock = clock or SystemClock()
         self.seed = seed
         self.retry = retry
         self.transport = transport
+        self.wire = wire  # answers without httpx (a simulator in this process)
         self.timeout = timeout
         self._clients: dict[str, SystemClient] = {}
         self._lock = threading.Lock()
@@ -57,7 +60,7 @@ class Connections:
     def _build(self, system: str) -> SystemClient:
         seed = self.seed * 1000 + len(self._clients)
         common: dict[str, Any] = {"clock": self.clock, "seed": seed, "retry": self.retry,
-                                  "transport": self.transport, "timeout": self.timeout}
+                                  "transport": self.transport, "timeout": self.timeout, "wire": self.wire}
         if system == "powerofficego":
             po = self.endpoints.poweroffice
             if po is None:

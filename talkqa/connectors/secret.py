@@ -121,7 +121,8 @@ class KnownSecrets:
         self.min_length = min_length
         self._values: set[str] = set()
         self._lock = threading.Lock()
-        self._forms: tuple[str, ...] = ()
+        self._all_forms: set[str] = set()
+        self._sorted: tuple[str, ...] | None = ()
 
     def add(self, value: str | Secret | None) -> None:
         raw = value.reveal() if isinstance(value, Secret) else value
@@ -131,8 +132,17 @@ class KnownSecrets:
             if raw in self._values:
                 return
             self._values.add(raw)
-            forms = set(self._forms) | written_forms(raw)
-            self._forms = tuple(sorted(forms, key=lambda f: (-len(f), f)))
+            self._all_forms |= written_forms(raw)
+            self._sorted = None  # sorted when next scrubbed: a run issues a token per example, and scrubs rarely
+
+    @property
+    def _forms(self) -> tuple[str, ...]:
+        """Every written form of every value, longest first."""
+        forms = self._sorted
+        if forms is None:
+            with self._lock:
+                forms = self._sorted = tuple(sorted(self._all_forms, key=lambda f: (-len(f), f)))
+        return forms
 
     def __contains__(self, value: object) -> bool:
         raw = value.reveal() if isinstance(value, Secret) else value
@@ -145,7 +155,7 @@ class KnownSecrets:
 
     def scrub(self, text: str, replacement: str) -> str:
         """``text`` with every written form of every known value replaced by ``replacement``."""
-        for form in self._forms:  # a tuple swapped whole by add(): safe to read without the lock
+        for form in self._forms:  # a tuple built whole under the lock: safe to read without it
             if form in text and form != replacement:
                 text = text.replace(form, replacement)
         return text

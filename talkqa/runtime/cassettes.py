@@ -289,11 +289,15 @@ def _as_is(request: Any) -> Any:
 
 
 def _key(request: Any) -> tuple[str, str, tuple[tuple[str, str], ...]]:
-    """What :data:`MATCH_ON` compares: two requests match exactly when their keys are equal."""
+    """What :data:`MATCH_ON` compares: two requests match exactly when their keys are equal (a request
+    that did not come through httpx carries its key already: :mod:`talkqa.runtime.replay_wire`)."""
+    key = getattr(request, "talkqa_key", None)
+    if key is not None:
+        return key
     return request.method, request.path or "/", _query(request.uri)
 
 
-def fast_replay(cassette: Any) -> None:
+def fast_replay(cassette: Any) -> bool:
     """In replay, let ``cassette`` find a request's recorded interactions by a lookup instead of vcrpy's
     scan, and without copying the request first.
 
@@ -302,19 +306,22 @@ def fast_replay(cassette: Any) -> None:
     path, query: equalities) the matching interactions are those with an equal key, in recorded order,
     which is what the lookup yields; the copy only protects the request from filters, and a replay has
     none (:func:`vcr_settings`). Nothing changes unless the cassette replays (record mode ``none``), its
-    filter list is empty and it matches on exactly these three.
+    filter list is empty and it matches on exactly these three. Returns whether the cassette looks up
+    (now or already).
     """
     hook = getattr(cassette, "_before_record_request", None)
+    if hook is _as_is:
+        return True
     code, closure = getattr(hook, "__code__", None), getattr(hook, "__closure__", None) or ()
     if code is None or getattr(cassette, "record_mode", None) != "none":
-        return
+        return False
     cells = dict(zip(code.co_freevars, closure, strict=False))
     filters = cells.get("filter_functions")
     if filters is None or filters.cell_contents != []:
-        return
+        return False
     if [getattr(m, "__name__", None) for m in getattr(cassette, "_match_on", ())] != ["method", "path",
                                                                                        "talkqa_query"]:
-        return
+        return False
     index: dict[tuple[str, str, tuple[tuple[str, str], ...]], list[int]] = {}
     for i, (stored, _response) in enumerate(cassette.data):
         index.setdefault(_key(stored), []).append(i)
@@ -326,3 +333,4 @@ def fast_replay(cassette: Any) -> None:
 
     cassette._before_record_request = _as_is
     cassette._responses = responses
+    return True

@@ -9,11 +9,15 @@ so vcrpy would see it like any other transport. A fault that drops the connectio
 from __future__ import annotations
 
 import asyncio
+import functools
 import threading
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 import httpx
+
+from talkqa.wire import Headers, WireRequest, WireResponse
 
 if TYPE_CHECKING:  # a replay run imports this module but never starts a simulator: no Starlette then
     from starlette.requests import Request
@@ -33,18 +37,36 @@ class InProcessTransport(httpx.MockTransport):
         super().__init__(self._handle)
 
     def _handle(self, request: httpx.Request) -> httpx.Response:
-        with self._lock:
-            return self._loop.run_until_complete(self._call(request))
-
-    async def _call(self, request: httpx.Request) -> httpx.Response:
         url = request.url
-        body = request.read()
+        with self._lock:
+            status, headers, body = self._loop.run_until_complete(self._call(
+                request.method, url.scheme, url.host, url.port, url.raw_path.split(b"?", 1)[0], url.query,
+                [(k.lower(), v) for k, v in request.headers.raw], request.read()))
+        if status is None:
+            raise httpx.ReadError("the simulator closed the connection without answering", request=request)
+        return httpx.Response(status, headers=headers, content=body, request=request)
+
+    def answer(self, request: WireRequest) -> WireResponse:
+        """The same answer without httpx objects (:mod:`talkqa.wire`)."""
+        url = request.url
+        sent = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in request.headers.items()]
+        with self._lock:
+            status, headers, body = self._loop.run_until_complete(self._call(
+                request.method, url.scheme, url.host, url.port, url.path.encode("ascii"), url.query_string, sent,
+                request.content))
+        if status is None:
+            raise httpx.ReadError("the simulator closed the connection without answering")
+        return WireResponse(status, Headers({k.decode("latin-1").lower(): v.decode("latin-1") for k, v in headers}),
+                            body, request)
+
+    async def _call(self, method: str, scheme: str, host: str, port: int | None, path: bytes, query: bytes,
+                    headers: list[tuple[bytes, bytes]], body: bytes,
+                    ) -> tuple[int | None, list[tuple[bytes, bytes]], bytes]:
         scope = {
-            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": request.method,
-            "scheme": url.scheme, "path": url.path, "raw_path": url.raw_path.split(b"?", 1)[0],
-            "query_string": url.query, "root_path": "",
-            "headers": [(k.lower(), v) for k, v in request.headers.raw],
-            "server": (url.host, url.port or (443 if url.scheme == "https" else 80)), "client": None,
+            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
+            "scheme": scheme, "path": unquote(path.decode("ascii")), "raw_path": path,
+            "query_string": query, "root_path": "", "headers": headers,
+            "server": (host, port or (443 if scheme == "https" else 80)), "client": None,
         }  # fmt: skip
         done = False
 
@@ -56,14 +78,14 @@ class InProcessTransport(httpx.MockTransport):
             return {"type": "http.request", "body": body, "more_body": False}
 
         status: int | None = None
-        headers: list[tuple[bytes, bytes]] = []
+        answer_headers: list[tuple[bytes, bytes]] = []
         chunks: list[bytes] = []
 
         async def send(message: dict[str, Any]) -> None:
-            nonlocal status, headers
+            nonlocal status, answer_headers
             if message["type"] == "http.response.start":
                 status = message["status"]
-                headers = list(message.get("headers", []))
+                answer_headers = list(message.get("headers", []))
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
 
@@ -74,9 +96,7 @@ class InProcessTransport(httpx.MockTransport):
             await response(scope, receive, send)
         else:
             await self.app(scope, receive, send)
-        if status is None or status == 0:
-            raise httpx.ReadError("the simulator closed the connection without answering", request=request)
-        return httpx.Response(status, headers=headers, content=b"".join(chunks), request=request)
+        return status or None, answer_headers, b"".join(chunks)
 
     def close(self) -> None:
         """Kept open: every client of the run shares it (an httpx client closes its transport)."""
@@ -103,7 +123,24 @@ def stop_in_process(url: str) -> None:
         transport.shutdown()
 
 
+@functools.lru_cache(maxsize=1024)
+def _base(url: str) -> str:
+    parts = httpx.URL(url)
+    return f"{parts.scheme}://{parts.host}:{parts.port}"
+
+
 def transport_for(url: str) -> InProcessTransport | None:
     """The in-process transport serving ``url`` (any URL under a simulator's base), if any."""
-    parts = httpx.URL(url)
-    return _BY_URL.get(f"{parts.scheme}://{parts.host}:{parts.port}")
+    return _BY_URL.get(_base(url))
+
+
+class InProcessWire:
+    """A wire (:mod:`talkqa.wire`) for clients of several simulators: each request goes to the in-process
+    simulator of its URL."""
+
+    def answer(self, request: WireRequest) -> WireResponse:
+        local = _BY_URL.get(request.url.base)
+        if local is None:
+            raise httpx.ConnectError(f"no simulator answers in process for {request.url.base}")
+        return local.answer(request)
+

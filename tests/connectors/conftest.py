@@ -16,6 +16,7 @@ from talkqa.clock import FakeClock
 from talkqa.connectors.config import Endpoints
 from talkqa.connectors.registry import Connections
 from talkqa.simulators.exact import ExactSimulator
+from talkqa.simulators.inprocess import InProcessWire, serve_in_process, stop_in_process
 from talkqa.simulators.launcher import Simulators, start_simulators
 from talkqa.simulators.poweroffice import PowerOfficeSimulator
 
@@ -80,7 +81,20 @@ def endpoints(fresh: Sims, tmp_path: Path) -> Endpoints:
     return endpoints_for(fresh, tmp_path / "exact-tokens.json")
 
 
-@pytest.fixture
-def conns(endpoints: Endpoints, fresh: Sims) -> Iterator[Connections]:
-    with Connections(endpoints, clock=fresh.clock, seed=1) as c:
-        yield c
+@pytest.fixture(params=["http", "in-process"])
+def conns(request: pytest.FixtureRequest, endpoints: Endpoints, fresh: Sims) -> Iterator[Connections]:
+    """Clients over HTTP to the simulators' servers, or answered by the same simulators in process without
+    httpx (talkqa.wire): every connector test holds both ways."""
+    if request.param == "http":
+        with Connections(endpoints, clock=fresh.clock, seed=1) as c:
+            yield c
+        return
+    urls = [fresh.po.url, fresh.ex.url]
+    for sim in (fresh.po, fresh.ex):
+        serve_in_process(sim.url, sim.app, sim.handle_request)
+    try:
+        with Connections(endpoints, clock=fresh.clock, seed=1, wire=InProcessWire()) as c:
+            yield c
+    finally:
+        for url in urls:
+            stop_in_process(url)

@@ -47,7 +47,8 @@ class _Session(SystemSession):
         from talkqa.simulators.inprocess import transport_for
 
         # a simulator of this run answers in process when nothing records (see Systems.in_process)
-        self.connections = Connections(endpoints, clock=clock, seed=seed, transport=transport_for(url))
+        local = transport_for(url)
+        self.connections = Connections(endpoints, clock=clock, seed=seed, transport=local, wire=local)
 
     def connector(self, entity: str) -> ResourceConnector:
         from talkqa.connectors.registry import connector_for
