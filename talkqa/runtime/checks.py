@@ -167,6 +167,20 @@ def _expect(
 IDENTIFIER_BACK = "identifier row: ids are assigned by each system, so there is no edit to carry back"
 
 
+def pinned_by_id(flow: Flow, src: ResourceConnector, tgt: ResourceConnector, row: Row) -> str | None:
+    """Why ``row``'s reverse cannot be checked because its source property holds an id: another row of the
+    two-way flow writes the target's id into it (``customer.id -> id`` beside ``customer.id -> customerId``),
+    so an edit of this row's target has no way back into it. None when nothing pins it."""
+    target_id = id_path(tgt)
+    if not flow.two_way or target_id is None or row.target == target_id:
+        return None
+    for other in flow.syncable_rows:
+        if other.source == row.source and other.target == target_id:
+            return (f"identifier row: line {other.line} writes the target's id into {row.source}, so an edit of "
+                    f"{row.target} cannot be carried back into it")
+    return None
+
+
 def id_path(connector: ResourceConnector) -> str | None:
     """The path of the record's own identifier (assigned by the system), if the connector exposes it."""
     return getattr(connector, "id_path", None)
@@ -224,6 +238,9 @@ def check_mapping(bench: Bench, case: dict[str, Any]) -> None:
     if row.source == id_path(src) or row.target == id_path(tgt):
         _check_identifier_row(bench, case, flow, src, tgt, row)
         return
+    pinned = pinned_by_id(flow, src, tgt, row) if case["direction"] == "reverse" else None
+    if pinned:
+        raise Unsupported(pinned)
     _writable(src, tgt, row, case["direction"])
     domain = _domain(src, tgt, row, bench, flow)
     seed = case["line"] * 10
@@ -394,8 +411,20 @@ def _check_identifier_row(
                           "flow carries nothing back")
     if direction == "reverse" and (tgt_is_id or not flow.two_way):
         raise Unsupported(IDENTIFIER_BACK)
+    overrides: dict[str, Any] | None = None
+    if src_is_id and not tgt_is_id:
+        governing = governing_row(flow, row.target)
+        if direction == "reverse" and governing is not None and governing.line != row.line:
+            raise Unsupported(f"{NOT_CARRYING_BACK}: line {governing.line} carries edits of {row.target} back")
+        # fan-in: the rows before this one feed X when not empty, so they start empty and the id arrives
+        overrides = _emptied_earlier(src, flow, row) if direction == "forward" else None
+    if tgt_is_id and not src_is_id:
+        other = _other_id_writer(bench, flow, src, row)
+        if other is not None:
+            raise Unsupported(f"another section (line {other.line}) also writes its target's id into {row.source}: "
+                              "the source holds one record's id, not both")
     seed = case["line"] * 10
-    source_id, target_id, _created = linked_pair(bench, case, flow, src, tgt, seed)
+    source_id, target_id, _created = linked_pair(bench, case, flow, src, tgt, seed, overrides or None)
     head = f"{where(bench, case)}: {case['source']} -> {case['target']} [{direction}]"
     if src_is_id and tgt_is_id:
         return  # the link itself: linked_pair found exactly one linked target
@@ -432,6 +461,25 @@ def _check_identifier_row(
     if not sent or not same_id(sent[-1], source_id):
         raise ChecklistFailure(f"{head}\n  after {action}, the sync should write {tgt.entity}.{row.target} = "
                                f"{source_id!r}\n  but it " + (f"wrote {sent[-1]!r}" if sent else "sent no value"))
+
+
+#: how a reverse case that another row carries back is set aside (the wording the generator uses too)
+NOT_CARRYING_BACK = "not the row that carries edits back (fan-in/fan-out rule)"
+
+
+def _other_id_writer(bench: Bench, flow: Flow, src: ResourceConnector, row: Row) -> Row | None:
+    """A row of another two-way section from the same source entity that writes *its* target's id into
+    ``row.source`` too (``subscription_id -> id`` in two sections to two entities)."""
+    for other_flow in bench.document.flows:
+        if other_flow is flow or not other_flow.two_way or other_flow.source_label != flow.source_label:
+            continue
+        other_tgt = bench.pair(other_flow)[1]
+        if other_flow.target_label == flow.target_label and other_tgt.system == bench.pair(flow)[1].system:
+            continue  # the same entity: the sections share their links, so their ids are one
+        for other in other_flow.syncable_rows:
+            if other.source == row.source and other.target == id_path(other_tgt):
+                return other
+    return None
 
 
 def _emptied_earlier(src: ResourceConnector, flow: Flow, row: Row) -> dict[str, Any]:

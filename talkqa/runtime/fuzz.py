@@ -41,6 +41,7 @@ from talkqa.runtime.checks import (
     id_path,
     linked_pair,
     linked_target,
+    pinned_by_id,
     same,
 )
 from talkqa.runtime.failures import NOTHING_SENT, Finding, report_finding
@@ -158,7 +159,9 @@ def one_example(bench: Bench, case: dict[str, Any], value: Any) -> None:
     # fan-in: the rows before this one that feed the same target start empty (their value would win)
     earlier: dict[str, Any] = _emptied_earlier(src, flow, row) if case["direction"] == "forward" else {}
     if case["direction"] == "forward":
-        if flow.policy is Policy.LINK_REQUIRED:  # nothing is created: link a pair, then edit the source
+        # nothing is created (link_required), or the source property learns the target's id when linked
+        # (pinned): link a pair, then edit the source
+        if flow.policy is Policy.LINK_REQUIRED or pinned_by_id(flow, src, tgt, row):
             source_id, target_id, _created = linked_pair(bench, case, flow, src, tgt, seed, earlier or None)
             src.update(source_id, set_path({}, row.source, value))
             bench.sync()
@@ -235,6 +238,10 @@ def run_fuzz(request: pytest.FixtureRequest, backend: Any, document: Document, c
     if row.source == id_path(src) or row.target == id_path(tgt):
         raise Unsupported("identifier row: the systems assign ids, so there is no value to fuzz (its mapping "
                           "test checks it)")
+    pinned = pinned_by_id(flow, src, tgt, row) if case["direction"] == "reverse" else None
+    if pinned:
+        probe.close()
+        raise Unsupported(pinned)
     _writable(src, tgt, row, case["direction"])
     domain = siblings_decide_empty(flow, row, _domain(src, tgt, row, probe, flow))
     gap = domain_gap(src.fields[row.source], tgt.fields[row.target])

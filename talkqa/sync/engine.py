@@ -464,11 +464,14 @@ class _FlowRun:
             self.state.add_link(self.key, change.id, self.target_resource, target_id)
             self.state.clear_intent(self.key, change.id)
             self._remember(change.id, target_id, change.record, values)
-        self._write_back(change.id, change.record, target_id)
+        self._write_back(change.id, change.record, target_id, values)
         return target_id
 
-    def _write_back(self, source_id: str, source: Record, target_id: str) -> None:
-        """Rows into the target's identifier: the source property learns the linked target's id."""
+    def _write_back(self, source_id: str, source: Record, target_id: str, target_values: dict[str, Any]) -> None:
+        """Rows into the target's identifier: the source property learns the linked target's id. Where that
+        property also feeds target fields (``customer.id -> customerId`` beside ``customer.id -> id``), they
+        are written now too, so the link is complete in one run (a second run has nothing to do).
+        ``target_values``: the target's values the link was remembered with."""
         changes: Record = {}
         for row in self.writeback:
             spec = self.src.fields.get(row.source)
@@ -481,10 +484,26 @@ class _FlowRun:
             if _match_key(get_path(source, row.source)) != _match_key(value):
                 set_path(changes, row.source, value)
         changes = self._coerced(changes, self.src)
-        if changes:
-            self.engine.wrote(self.src)
-            self.src.update(source_id, changes)
+        if not changes:
+            return
+        self.engine.wrote(self.src)
+        self.src.update(source_id, changes)
+        self.summary.updated += 1
+        after = _overlay(source, changes)
+        carried = {path: value for path, value in self._forward_values(after).items()
+                   if path in target_values and _fp(value) != _fp(target_values[path])}
+        to_target: Record = {}
+        for path, value in carried.items():
+            set_path(to_target, path, value)
+        to_target = self._coerced(to_target, self.tgt)
+        if to_target:
+            self.engine.wrote(self.tgt)
+            self.tgt.update(target_id, to_target)
             self.summary.updated += 1
+        written = flatten(to_target)
+        with self.state.transaction():
+            self._remember(source_id, target_id, after,
+                           {**target_values, **{p: v for p, v in carried.items() if p in written}})
 
     def _find_match(self, record: Record) -> str | None:
         if self._index is None:
@@ -523,7 +542,7 @@ class _FlowRun:
             self.state.add_link(self.key, change.id, self.target_resource, target_id)
             self._remember(change.id, target_id, source_after, _values(target_after, self.targets))
         self.summary.linked += 1
-        self._write_back(change.id, source_after, target_id)
+        self._write_back(change.id, source_after, target_id, _values(target_after, self.targets))
 
     # -- keeping linked records in sync ---------------------------------------------------------
 

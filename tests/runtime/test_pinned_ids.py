@@ -1,0 +1,133 @@
+"""Rows around a property that holds an id (issue 9, the last corpus failures):
+
+* ``X -> id`` beside ``X -> Y`` (two-way): the sync writes the target's id into X when it links, and
+  carries it on to Y in the same run (a second run has nothing to do); an edit of Y cannot be carried
+  back into X (X holds the id), so that reverse is set aside with the reason, and the forward checks
+  edit X after linking;
+* ``Y -> X`` before ``id -> X`` (fan-in): the first non-empty source wins, so the id row's check starts
+  with Y empty, and the reverse of the id row is the other row's to check;
+* two sections from one source entity to two entities both writing their target's id into X: X holds
+  one id, not both; set aside with the reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from generator.cases import fuzz_cases, mapping_cases
+from generator.model import Document
+from generator.parser import parse_text
+from talkqa.connectors.base import Record
+from talkqa.runtime.backends import SimulatorsBackend
+from talkqa.runtime.checks import Unsupported, check_mapping
+from talkqa.runtime.fuzz import one_example
+from talkqa.sync.engine import SyncEngine
+from talkqa.sync.state import SyncState
+from talkqa.testing.memory import MemoryResource
+
+
+def section(title: str, source: str, target: str, rows: list[tuple[str, str]]) -> str:
+    table = "".join(f"   * - {s}\n     - {t}\n     - \"string\"\n" for s, t in rows)
+    return (
+        f"{title}\n{'-' * len(title)}\nEvery Acme {source} will be synchronized with a Zeta {target}.\n\n"
+        f"Once a link between a Acme {source} and a Zeta {target} is established, it will keep in sync between "
+        "the two systems, regardless of where it is edited.\n\n"
+        f"The following properties are synchronized between a Acme {source} and a Zeta {target}:\n\n"
+        ".. list-table::\n   :header-rows: 1\n\n"
+        f"   * - Acme {source} Property\n     - Zeta {target} Property\n     - Zeta Data Type\n" + table + "\n"
+    )
+
+
+HEAD = "=====================\nAcme to Zeta Dataflow\n=====================\n\nGenerated: 2024-01-01 00:00:00\n\n"
+PINNED = HEAD + section("Acme Order to Zeta Order", "Order", "Order",
+                        [("note", "Note"), ("customer.ref", "CustomerRef"), ("customer.ref", "id")])
+FAN_IN = HEAD + section("Acme Order to Zeta Quote", "Order", "Quote",
+                        [("note", "Note"), ("customer.ref", "Address"), ("id", "Address")])
+TWO_IDS = HEAD + section("Acme Address to Zeta Org", "Address", "Org", [("city", "City"), ("sub", "id")]) \
+    + section("Acme Address to Zeta Person", "Address", "Person", [("city", "Town"), ("sub", "id")])
+
+
+class WithIds(MemoryResource):
+    """An in-memory entity whose records carry their own id at ``id`` (assigned, read-only)."""
+
+    id_path = "id"
+
+    def _public(self, rid: str) -> Record:
+        return {**super()._public(rid), "id": rid}
+
+
+@pytest.fixture(scope="module")
+def backend() -> Iterator[SimulatorsBackend]:
+    docs = [parse_text(PINNED, "pinned.rst"), parse_text(FAN_IN, "fan-in.rst"), parse_text(TWO_IDS, "two-ids.rst")]
+    made = SimulatorsBackend("reference", docs)
+    yield made
+    made.close()
+
+
+def doc(backend: SimulatorsBackend, name: str) -> Document:
+    return next(d for d in backend.systems.documents if d.path == name)
+
+
+def run(backend: SimulatorsBackend, document: Document, case: dict, tmp_path: Path) -> None:
+    bench = backend.bench(document, tmp_path / case["id"], flow=case["flow"])
+    try:
+        check_mapping(bench, case)
+    finally:
+        bench.close()
+
+
+def test_the_written_back_id_reaches_the_other_targets_in_the_same_run() -> None:
+    document = parse_text(PINNED, "pinned.rst")
+    resources: dict[tuple[str, str], MemoryResource] = {}
+
+    def resolve(slug: str, label: str) -> MemoryResource:
+        return resources.setdefault((slug, label), WithIds(slug, label, prefix=slug[0]))
+
+    state = SyncState()
+    order = resolve("acme", "Order").put({"note": "n", "customer": {"ref": "c-1"}})
+    SyncEngine(document, resolve, state).run_once()
+    target = resolve("zeta", "Order")
+    (target_id,) = target.records
+    assert resolve("acme", "Order").records[order]["customer"]["ref"] == target_id
+    assert target.records[target_id]["CustomerRef"] == target_id  # before: written by the second run only
+    writes = (resolve("acme", "Order").writes, target.writes)
+    SyncEngine(document, resolve, state).run_once()
+    assert (resolve("acme", "Order").writes, target.writes) == writes  # nothing left to do
+
+
+def test_a_row_whose_source_holds_the_target_id_is_checked_forward_and_set_aside_in_reverse(
+        backend: SimulatorsBackend, tmp_path: Path) -> None:
+    document = doc(backend, "pinned.rst")
+    cases = {(c["target"], c["direction"]): c for c in mapping_cases(document)}
+    run(backend, document, cases[("CustomerRef", "forward")], tmp_path)
+    with pytest.raises(Unsupported, match=r"line \d+ writes the target's id into customer.ref"):
+        run(backend, document, cases[("CustomerRef", "reverse")], tmp_path)
+    (fuzz,) = [c for c in fuzz_cases(document) if c["target"] == "CustomerRef" and c["direction"] == "forward"]
+    bench = backend.bench(document, tmp_path / "fuzz", flow=fuzz["flow"])
+    try:
+        one_example(bench, fuzz, "Øre-Åsa")  # before: the value was overwritten by the id when linked
+    finally:
+        bench.close()
+
+
+def test_an_id_row_into_a_fanned_in_field_starts_with_the_earlier_source_empty(
+        backend: SimulatorsBackend, tmp_path: Path) -> None:
+    document = doc(backend, "fan-in.rst")
+    cases = {(c["source"], c["direction"]): c for c in mapping_cases(document)}
+    run(backend, document, cases[("id", "forward")], tmp_path)  # before: Address held customer.ref's value
+    with pytest.raises(Unsupported, match="not the row that carries edits back"):
+        run(backend, document, cases[("id", "reverse")], tmp_path)
+
+
+def test_two_sections_writing_their_ids_into_one_property_are_set_aside(
+        backend: SimulatorsBackend, tmp_path: Path) -> None:
+    document = doc(backend, "two-ids.rst")
+    for case in mapping_cases(document):
+        if case["target"] == "id" and case["direction"] == "forward":
+            with pytest.raises(Unsupported, match=r"another section \(line \d+\) also writes its target's id"):
+                run(backend, document, case, tmp_path)
+        elif case["direction"] == "forward":
+            run(backend, document, case, tmp_path)
