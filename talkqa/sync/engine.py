@@ -436,6 +436,14 @@ class _FlowRun:
                 out[path] = value
         return out
 
+    def _applies(self, row: Row, source: Record | None, target: Record | None) -> bool:
+        """Whether ``row`` applies to this pair: it has no condition, or its side's record holds it."""
+        cond = self.row_conditions.get(row.line)
+        if cond is None:
+            return True
+        side, predicate = cond
+        return predicate(source if side == SOURCE else target)
+
     @property
     def _target_conditions(self) -> bool:
         return any(side == TARGET for side, _ in self.row_conditions.values())
@@ -560,6 +568,7 @@ class _FlowRun:
         # a row whose condition is on the target side applies once the target comes to hold it: the values
         # the source last had (or has) are what it carries then, though the source did not change
         now_applying: dict[str, Any] | None = None
+        followed: set[str] = set()  # targets following an edit carried back this run (fan-out)
         for target, rows in self.targets.items():
             src_changed = src_rec is not None and any(
                 _fp(get_path(src_rec, r.source)) != src_fp.get(r.source) for r in rows
@@ -581,14 +590,20 @@ class _FlowRun:
                     if _fp(tgt_value) == src_fp.get(governing.source):
                         continue  # the sides already agree (e.g. our own write whose answer was lost)
                     set_path(to_source, governing.source, tgt_value)
-                    for other in self.targets:  # fan-out: the source's other targets follow
-                        if other != target and any(r.source == governing.source for r in self.targets[other]):
+                    # fan-out: the source's other targets follow, through the rows that apply (a conditional
+                    # row whose condition does not hold carries nothing)
+                    source_now = src_rec if src_rec is not None else _known(src_fp)
+                    for other in self.targets:
+                        if other != target and any(r.source == governing.source
+                                                   and self._applies(r, source_now, tgt_rec)
+                                                   for r in self.targets[other]):
                             set_path(to_target, other, tgt_value)
+                            followed.add(other)
                 elif src_fp:  # not a reverse row: reset it to what the source says
                     reset = self._forward_values(_known(src_fp), tgt_rec)
                     if target in reset:
                         set_path(to_target, target, reset[target])
-            elif tgt_rec is not None and not tgt_changed and any(
+            elif tgt_rec is not None and not tgt_changed and target not in followed and any(
                     self.row_conditions.get(r.line, (SOURCE,))[0] == TARGET for r in rows):
                 if now_applying is None:
                     now_applying = self._forward_values(src_rec if src_rec is not None else _known(src_fp), tgt_rec)

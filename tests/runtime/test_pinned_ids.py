@@ -131,3 +131,30 @@ def test_two_sections_writing_their_ids_into_one_property_are_set_aside(
                 run(backend, document, case, tmp_path)
         elif case["direction"] == "forward":
             run(backend, document, case, tmp_path)
+
+
+FAN_OUT = HEAD + section("Acme Firm to Zeta Org", "Firm", "Org",
+                         [("country", "Country"), ("num", "Number"),
+                          ("num", "OrgNo (Dependant on having NO in Country)")])
+
+
+@pytest.mark.parametrize("country", ["NO", "FI"])
+def test_a_fan_out_edit_follows_only_through_rows_whose_condition_holds(country: str) -> None:
+    """An edit of Number goes back to num, and num's other targets follow: OrgNo only while the target's
+    Country is NO (before: OrgNo was written whatever the country, damage no-collateral-damage found)."""
+    document = parse_text(FAN_OUT, "acme-zeta.rst")  # (a file name names the systems)
+    resources: dict[tuple[str, str], MemoryResource] = {}
+
+    def resolve(slug: str, label: str) -> MemoryResource:
+        return resources.setdefault((slug, label), WithIds(slug, label, prefix=slug[0]))
+
+    state = SyncState()
+    firm = resolve("acme", "Firm").put({"country": country, "num": "n-1"})
+    SyncEngine(document, resolve, state).run_once()
+    org = resolve("zeta", "Org")
+    (org_id,) = org.records
+    before = org.records[org_id].get("OrgNo")
+    org.edit(org_id, "Number", "n-2")
+    SyncEngine(document, resolve, state).run_once()
+    assert resolve("acme", "Firm").records[firm]["num"] == "n-2"
+    assert org.records[org_id].get("OrgNo") == ("n-2" if country == "NO" else before)
