@@ -15,11 +15,19 @@ settings); anything else, and every recording, goes through vcrpy and httpx.
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlparse
 
 from talkqa.runtime.cassettes import fast_replay
 from talkqa.wire import Headers, WireRequest, WireResponse, answering
+
+
+@functools.lru_cache(maxsize=4096)
+def _matched_path(path: str) -> str:
+    """The path as vcrpy's ``path`` matcher reads it (``urlparse``, which leaves out ``;params``)."""
+    return urlparse("http://h" + path).path
 
 
 class _Asked:
@@ -29,9 +37,9 @@ class _Asked:
 
     def __init__(self, request: WireRequest) -> None:
         self.method = request.method
-        self.path = request.url.path
+        self.path = _matched_path(request.url.path)
         self.uri = str(request.url)
-        self.talkqa_key = (request.method, request.url.path, tuple(sorted(request.url.query)))
+        self.talkqa_key = (request.method, self.path or "/", tuple(sorted(request.url.query)))
 
     def __repr__(self) -> str:
         return f"<Request ({self.method}) {self.uri}>"
