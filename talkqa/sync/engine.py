@@ -680,12 +680,10 @@ class _FlowRun:
         return out
 
     def _remember(self, source_id: str, target_id: str, source: Record, target_values: dict[str, Any]) -> None:
-        for rows in self.targets.values():
-            for row in rows:
-                self.state.set_fingerprint(self.key, SOURCE, source_id, row.source, _fp(get_path(source, row.source)))
-        for path in self.targets:
-            if path in target_values:
-                self.state.set_fingerprint(self.key, TARGET, target_id, path, _fp(target_values[path]))
+        self.state.set_fingerprints(self.key, SOURCE, source_id, {
+            row.source: _fp(get_path(source, row.source)) for rows in self.targets.values() for row in rows})
+        self.state.set_fingerprints(self.key, TARGET, target_id, {
+            path: _fp(target_values[path]) for path in self.targets if path in target_values})
 
 
 def _match_key(value: Any) -> str:

@@ -57,8 +57,15 @@ CREATE TABLE IF NOT EXISTS conflicts (
 """
 
 
+_ENCODE_TEXT = json.encoder.encode_basestring  # what json.dumps(text, ensure_ascii=False) returns
+
+
 def encode_value(value: Any) -> str:
     """A canonical value as stable text: dates keep their type, so a date never equals a string."""
+    if type(value) is str:  # the common case, without the tagging walk (the same text)
+        return _ENCODE_TEXT(value)
+    if value is None:
+        return "null"
     return json.dumps(_tag(value), sort_keys=True, ensure_ascii=False)
 
 
@@ -274,6 +281,14 @@ class SyncState:
                 "SELECT path, value FROM fingerprints WHERE flow=? AND side=? AND record_id=?", (flow, side, record_id)
             ).fetchall()
         return dict(rows)
+
+    def set_fingerprints(self, flow: str, side: str, record_id: str, fingerprints: dict[str, str]) -> None:
+        """:meth:`set_fingerprint` for several properties of one record, in one statement."""
+        if not fingerprints:
+            return
+        with self.transaction():
+            self._db.executemany("INSERT OR REPLACE INTO fingerprints VALUES (?, ?, ?, ?, ?)",
+                                 [(flow, side, record_id, path, fp) for path, fp in fingerprints.items()])
 
     def set_fingerprint(self, flow: str, side: str, record_id: str, path: str, fingerprint: str) -> None:
         """Store ``fingerprint`` (an :func:`encode_value` text) for one property of one record."""
