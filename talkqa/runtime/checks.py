@@ -167,18 +167,23 @@ def _expect(
 IDENTIFIER_BACK = "identifier row: ids are assigned by each system, so there is no edit to carry back"
 
 
-def pinned_by_id(flow: Flow, src: ResourceConnector, tgt: ResourceConnector, row: Row) -> str | None:
-    """Why ``row``'s reverse cannot be checked because its source property holds an id: another row of the
-    two-way flow writes the target's id into it (``customer.id -> id`` beside ``customer.id -> customerId``),
-    so an edit of this row's target has no way back into it. None when nothing pins it."""
+def pinning_row(flow: Flow, src: ResourceConnector, tgt: ResourceConnector, row: Row) -> Row | None:
+    """The row of the two-way flow that writes the target's id into ``row``'s source property
+    (``customer.id -> id`` beside ``customer.id -> customerId``), if any: that property then holds an id,
+    so an edit of ``row``'s target has no way back into it."""
     target_id = id_path(tgt)
     if not flow.two_way or target_id is None or row.target == target_id:
         return None
-    for other in flow.syncable_rows:
-        if other.source == row.source and other.target == target_id:
-            return (f"identifier row: line {other.line} writes the target's id into {row.source}, so an edit of "
-                    f"{row.target} cannot be carried back into it")
-    return None
+    return next((other for other in flow.syncable_rows if other.source == row.source and other.target == target_id),
+                None)
+
+
+def not_pinned(flow: Flow, src: ResourceConnector, tgt: ResourceConnector, row: Row) -> None:
+    """Raise :class:`Unsupported` for the reverse of a row whose source property holds the target's id."""
+    other = pinning_row(flow, src, tgt, row)
+    if other is not None:
+        raise Unsupported(f"identifier row: line {other.line} writes the target's id into {row.source}, so an edit "
+                          f"of {row.target} cannot be carried back into it")
 
 
 def id_path(connector: ResourceConnector) -> str | None:
@@ -238,9 +243,8 @@ def check_mapping(bench: Bench, case: dict[str, Any]) -> None:
     if row.source == id_path(src) or row.target == id_path(tgt):
         _check_identifier_row(bench, case, flow, src, tgt, row)
         return
-    pinned = pinned_by_id(flow, src, tgt, row) if case["direction"] == "reverse" else None
-    if pinned:
-        raise Unsupported(pinned)
+    if case["direction"] == "reverse":
+        not_pinned(flow, src, tgt, row)
     _writable(src, tgt, row, case["direction"])
     domain = _domain(src, tgt, row, bench, flow)
     seed = case["line"] * 10

@@ -41,7 +41,8 @@ from talkqa.runtime.checks import (
     id_path,
     linked_pair,
     linked_target,
-    pinned_by_id,
+    not_pinned,
+    pinning_row,
     same,
 )
 from talkqa.runtime.failures import NOTHING_SENT, Finding, report_finding
@@ -161,7 +162,7 @@ def one_example(bench: Bench, case: dict[str, Any], value: Any) -> None:
     if case["direction"] == "forward":
         # nothing is created (link_required), or the source property learns the target's id when linked
         # (pinned): link a pair, then edit the source
-        if flow.policy is Policy.LINK_REQUIRED or pinned_by_id(flow, src, tgt, row):
+        if flow.policy is Policy.LINK_REQUIRED or pinning_row(flow, src, tgt, row):
             source_id, target_id, _created = linked_pair(bench, case, flow, src, tgt, seed, earlier or None)
             src.update(source_id, set_path({}, row.source, value))
             bench.sync()
@@ -238,10 +239,12 @@ def run_fuzz(request: pytest.FixtureRequest, backend: Any, document: Document, c
     if row.source == id_path(src) or row.target == id_path(tgt):
         raise Unsupported("identifier row: the systems assign ids, so there is no value to fuzz (its mapping "
                           "test checks it)")
-    pinned = pinned_by_id(flow, src, tgt, row) if case["direction"] == "reverse" else None
-    if pinned:
-        probe.close()
-        raise Unsupported(pinned)
+    if case["direction"] == "reverse":
+        try:
+            not_pinned(flow, src, tgt, row)
+        except Unsupported:
+            probe.close()
+            raise
     _writable(src, tgt, row, case["direction"])
     domain = siblings_decide_empty(flow, row, _domain(src, tgt, row, probe, flow))
     gap = domain_gap(src.fields[row.source], tgt.fields[row.target])
