@@ -688,8 +688,14 @@ def check_conflict(bench: Bench, case: dict[str, Any], flow: Flow, src: Resource
                           "editing is not a conflict it resolves")
     rows, skipped = editable_rows(bench, flow, src, tgt)
     chosen = [e for e in rows if e.back]
+    # two conflicting edits differ from each other and from the value both sides hold: three values
+    two_valued = [e for e in chosen if e.domain.kind == "boolean"]
+    chosen = [e for e in chosen if e not in two_valued]
     if not chosen:
-        raise _none_left("conflicting edits", [*skipped, "no editable row carries target edits back"])
+        raise _none_left("conflicting edits", [
+            *skipped, *(f"line {e.row.line} ({e.row.source} -> {e.row.target}): a boolean field has no two edits "
+                        "that differ from each other and from the value both sides hold" for e in two_valued),
+            "no editable row carries target edits back"])
     e, row = chosen[0], chosen[0].row
     seed = case["line"] * 10 + 6
     source_id, target_id, created = linked_pair(bench, case, flow, src, tgt, seed)
@@ -698,6 +704,9 @@ def check_conflict(bench: Bench, case: dict[str, Any], flow: Flow, src: Resource
     theirs = _fresh_value(e.domain, seed + 2, mine)
     if same(theirs, base):
         theirs = _fresh_value(e.domain, seed + 3, mine)
+    if same(theirs, base):
+        raise Unsupported(f"conflicting edits: a {e.domain.kind} field offers no second edit that differs from "
+                          "the value both sides hold")
     # the source first, then the target: the target's edit is the newest
     refused = (_edit(src, source_id, row.source, mine, "editing")
                or _edit(tgt, target_id, row.target, theirs, "editing"))
