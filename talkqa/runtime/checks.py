@@ -274,7 +274,8 @@ def check_mapping(bench: Bench, case: dict[str, Any]) -> None:
     else:
         bench_update(tgt, target_id, row.target, value)
         bench.sync()
-        forward = get_path(created, flow_first_source(flow, row.target))
+        first = flow_first_source(flow, row.target)
+        forward = source_id if first == id_path(src) else get_path(created, first)  # the first row may carry the id
         _expect(
             bench,
             case,
@@ -611,7 +612,13 @@ def check_link(bench: Bench, case: dict[str, Any]) -> None:
         rows = [r for r in flow.syncable_rows if r.source != id_path(src) and r.target != id_path(tgt)]
         if not rows:
             raise Unsupported("the flow synchronizes only identifiers: no property to edit")
-        row = rows[0]
+        # an edit shows on the target through the first row feeding it (fan-in): a later row's edit does not
+        # arrive while an earlier source holds a value, e.g. the source's id
+        carrying = [r for r in rows if flow_first_source(flow, r.target) == r.source]
+        if not carrying:
+            raise Unsupported(f"fan-in: every editable row feeds a target an earlier row feeds first (line "
+                              f"{rows[0].line}: {rows[0].target}), so no edit of one shows on the target")
+        row = carrying[0]
         domain = _domain(src, tgt, row, bench, flow)
         value = _fresh_value(domain, seed + 5, get_path(src.get(source_id), row.source))
         mark = len(bench.writes)

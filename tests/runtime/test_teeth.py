@@ -373,3 +373,25 @@ def test_conflicting_edits_need_two_edits_that_differ_from_the_value_held(rows: 
             bench.close()
     finally:
         backend.close()
+
+
+def test_a_row_behind_an_id_in_a_fan_in_is_never_the_one_edited(tmp_path: Path) -> None:
+    """``id -> Code`` before ``ref -> Code``: Code always holds the source's id (the first non-empty source),
+    so ``edit-keeps-link`` edits another row, and the reverse of ``ref -> Code`` expects the reset to the id
+    (before: the edit of ref was expected on Code, and the reset expected to empty Code)."""
+    from generator.cases import mapping_cases
+    from talkqa.runtime.checks import check_mapping
+
+    document = generic_document([("id", "Code"), ("ref", "Code"), ("name", "Name")])
+    backend = SimulatorsBackend("reference", [document])
+    try:
+        cases = [next(c for c in link_cases(document) if c["check"] == "edit-keeps-link"),
+                 next(c for c in mapping_cases(document) if c["source"] == "ref" and c["direction"] == "reverse")]
+        for n, case in enumerate(cases):
+            bench = backend.bench(document, tmp_path / f"case-{n}")
+            try:
+                (check_link if case["kind"] == "link" else check_mapping)(bench, case)
+            finally:
+                bench.close()
+    finally:
+        backend.close()
