@@ -174,12 +174,13 @@ class Bench:
     def counterparts(self, side: str, label: str, path: str) -> list[tuple[ResourceConnector, FieldSpec]]:
         """Every field of the document a value at ``path`` of a ``label`` record on ``side`` flows into: the
         other side of each row, in any flow from the entity on that side, that reads the path (read-only
-        fields and fields a connector lacks left out: nothing is written to them)."""
+        fields and fields a connector lacks left out: nothing is written to them); conditional rows too,
+        since the value flows through them whenever their condition holds."""
         found: list[tuple[ResourceConnector, FieldSpec]] = []
         for flow in self.document.flows:
             if (flow.source_label if side == "source" else flow.target_label) != label:
                 continue
-            rows = [r for r in flow.syncable_rows if (r.source if side == "source" else r.target) == path]
+            rows = [r for r in flow.synced_mappings if (r.source if side == "source" else r.target) == path]
             if not rows:
                 continue
             try:
