@@ -123,3 +123,13 @@ class MemoryResource:
 
     def _public(self, rid: str) -> Record:
         return copy.deepcopy(self.records[rid])
+
+
+class IdentifiedMemoryResource(MemoryResource):
+    """A :class:`MemoryResource` whose records show their own id at ``id`` (assigned by the system, so
+    read-only), for identifier rows (``id -> X``, ``X -> id``)."""
+
+    id_path = "id"
+
+    def _public(self, rid: str) -> Record:
+        return {**super()._public(rid), "id": rid}

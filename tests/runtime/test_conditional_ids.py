@@ -13,12 +13,11 @@ import pytest
 from generator.cases import mapping_cases
 from generator.model import Document
 from generator.parser import parse_text
-from talkqa.connectors.base import Record
 from talkqa.runtime.backends import SimulatorsBackend
 from talkqa.runtime.checks import check_mapping
 from talkqa.sync.engine import SyncEngine
 from talkqa.sync.state import SyncState
-from talkqa.testing.memory import MemoryResource
+from talkqa.testing.memory import IdentifiedMemoryResource, MemoryResource
 
 DOC = """\
 ==========================
@@ -83,20 +82,11 @@ def test_its_reverse_is_not_checked_with_the_reason(document: Document, backend:
     assert case["skip"] == "conditional row: the document states when it applies for edits from the source only"
 
 
-class WithIds(MemoryResource):
-    """An in-memory entity whose records carry their own id at ``id`` (assigned, read-only)."""
-
-    id_path = "id"
-
-    def _public(self, rid: str) -> Record:
-        return {**super()._public(rid), "id": rid}
-
-
 def test_the_sync_applies_a_target_side_condition_once_the_target_holds_it(document: Document) -> None:
     resources: dict[tuple[str, str], MemoryResource] = {}
 
     def resolve(slug: str, label: str) -> MemoryResource:
-        return resources.setdefault((slug, label), WithIds(slug, label, prefix=slug[0]))
+        return resources.setdefault((slug, label), IdentifiedMemoryResource(slug, label, prefix=slug[0]))
 
     state = SyncState()
     source = resolve("acme", "Person")

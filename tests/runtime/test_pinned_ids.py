@@ -19,49 +19,38 @@ import pytest
 
 from generator.cases import fuzz_cases, mapping_cases
 from generator.model import Document
-from generator.parser import parse_text
-from talkqa.connectors.base import Record
 from talkqa.runtime.backends import SimulatorsBackend
 from talkqa.runtime.checks import Unsupported, check_mapping
 from talkqa.runtime.fuzz import one_example
 from talkqa.sync.engine import SyncEngine
 from talkqa.sync.state import SyncState
-from talkqa.testing.memory import MemoryResource
+from talkqa.testing.memory import IdentifiedMemoryResource, MemoryResource
+from tests.spec.docwriter import FlowSpec, RowSpec
+from tests.systems.helpers import document
 
 
-def section(title: str, source: str, target: str, rows: list[tuple[str, str]]) -> str:
-    table = "".join(f"   * - {s}\n     - {t}\n     - \"string\"\n" for s, t in rows)
-    return (
-        f"{title}\n{'-' * len(title)}\nEvery Acme {source} will be synchronized with a Zeta {target}.\n\n"
-        f"Once a link between a Acme {source} and a Zeta {target} is established, it will keep in sync between "
-        "the two systems, regardless of where it is edited.\n\n"
-        f"The following properties are synchronized between a Acme {source} and a Zeta {target}:\n\n"
-        ".. list-table::\n   :header-rows: 1\n\n"
-        f"   * - Acme {source} Property\n     - Zeta {target} Property\n     - Zeta Data Type\n" + table + "\n"
-    )
+def doc_of(*flows: FlowSpec) -> Document:
+    return document("Acme", "Zeta", *flows)  # acme-zeta.rst: two systems no plugin serves
 
 
-HEAD = "=====================\nAcme to Zeta Dataflow\n=====================\n\nGenerated: 2024-01-01 00:00:00\n\n"
-PINNED = HEAD + section("Acme Order to Zeta Order", "Order", "Order",
-                        [("note", "Note"), ("customer.ref", "CustomerRef"), ("customer.ref", "id")])
-FAN_IN = HEAD + section("Acme Order to Zeta Quote", "Order", "Quote",
-                        [("note", "Note"), ("customer.ref", "Address"), ("id", "Address")])
-TWO_IDS = HEAD + section("Acme Address to Zeta Org", "Address", "Org", [("city", "City"), ("sub", "id")]) \
-    + section("Acme Address to Zeta Person", "Address", "Person", [("city", "Town"), ("sub", "id")])
+def flow(source: str, target: str, *rows: tuple[str, str], condition: dict[int, tuple] | None = None) -> FlowSpec:
+    """An ``always``, two-way flow of string rows; ``condition``: row index -> the row's condition."""
+    return FlowSpec(source, target, "always", rows=tuple(
+        RowSpec(s, t, '"string"', (condition or {}).get(n)) for n, (s, t) in enumerate(rows)))
 
 
-class WithIds(MemoryResource):
-    """An in-memory entity whose records carry their own id at ``id`` (assigned, read-only)."""
-
-    id_path = "id"
-
-    def _public(self, rid: str) -> Record:
-        return {**super()._public(rid), "id": rid}
+PINNED = flow("Order", "Order", ("note", "Note"), ("customer.ref", "CustomerRef"), ("customer.ref", "id"))
+FAN_IN = flow("Order", "Quote", ("note", "Note"), ("customer.ref", "Address"), ("id", "Address"))
+TWO_IDS = (flow("Address", "Org", ("city", "City"), ("sub", "id")),
+           flow("Address", "Person", ("city", "Town"), ("sub", "id")))
+FAN_OUT = flow("Firm", "Org", ("country", "Country"), ("num", "Number"), ("num", "OrgNo"),
+               condition={2: ("target", (("NO", "Country"),))})
 
 
 @pytest.fixture(scope="module")
 def backend() -> Iterator[SimulatorsBackend]:
-    docs = [parse_text(PINNED, "pinned.rst"), parse_text(FAN_IN, "fan-in.rst"), parse_text(TWO_IDS, "two-ids.rst")]
+    docs = [document("Acme", "Zeta", PINNED, name="pinned.rst"), document("Acme", "Zeta", FAN_IN, name="fan-in.rst"),
+            document("Acme", "Zeta", *TWO_IDS, name="two-ids.rst")]
     made = SimulatorsBackend("reference", docs)
     yield made
     made.close()
@@ -80,11 +69,11 @@ def run(backend: SimulatorsBackend, document: Document, case: dict, tmp_path: Pa
 
 
 def test_the_written_back_id_reaches_the_other_targets_in_the_same_run() -> None:
-    document = parse_text(PINNED, "pinned.rst")
+    document = doc_of(PINNED)
     resources: dict[tuple[str, str], MemoryResource] = {}
 
     def resolve(slug: str, label: str) -> MemoryResource:
-        return resources.setdefault((slug, label), WithIds(slug, label, prefix=slug[0]))
+        return resources.setdefault((slug, label), IdentifiedMemoryResource(slug, label, prefix=slug[0]))
 
     state = SyncState()
     order = resolve("acme", "Order").put({"note": "n", "customer": {"ref": "c-1"}})
@@ -133,20 +122,16 @@ def test_two_sections_writing_their_ids_into_one_property_are_set_aside(
             run(backend, document, case, tmp_path)
 
 
-FAN_OUT = HEAD + section("Acme Firm to Zeta Org", "Firm", "Org",
-                         [("country", "Country"), ("num", "Number"),
-                          ("num", "OrgNo (Dependant on having NO in Country)")])
-
 
 @pytest.mark.parametrize("country", ["NO", "FI"])
 def test_a_fan_out_edit_follows_only_through_rows_whose_condition_holds(country: str) -> None:
     """An edit of Number goes back to num, and num's other targets follow: OrgNo only while the target's
     Country is NO (before: OrgNo was written whatever the country, damage no-collateral-damage found)."""
-    document = parse_text(FAN_OUT, "acme-zeta.rst")  # (a file name names the systems)
+    document = doc_of(FAN_OUT)
     resources: dict[tuple[str, str], MemoryResource] = {}
 
     def resolve(slug: str, label: str) -> MemoryResource:
-        return resources.setdefault((slug, label), WithIds(slug, label, prefix=slug[0]))
+        return resources.setdefault((slug, label), IdentifiedMemoryResource(slug, label, prefix=slug[0]))
 
     state = SyncState()
     firm = resolve("acme", "Firm").put({"country": country, "num": "n-1"})

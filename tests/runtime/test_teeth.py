@@ -21,6 +21,8 @@ from talkqa.runtime.backends import SimulatorsBackend
 from talkqa.runtime.checks import ChecklistFailure, Unsupported, check_link
 from talkqa.runtime.sut import SutFailed
 from talkqa.systems.generic.profile import DEFAULT
+from tests.spec.docwriter import FlowSpec, RowSpec
+from tests.systems.helpers import document
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = parse_file(ROOT / "spec" / "powerofficego-exact.rst")
@@ -337,17 +339,8 @@ def test_every_record_once_never_edits_a_record_to_the_value_it_holds(kind: str,
 
 def typed_document(rows: list[tuple[str, str, str]]) -> Document:
     """:func:`generic_document` with a data type per row."""
-    plain = generic_document([(a, b) for a, b, _ in rows])  # (for its file name, which names the systems)
-    a, b = "Acme Person", "Zeta Contact"
-    table = "".join(f"   * - {x}\n     - {y}\n     - \"{kind}\"\n" for x, y, kind in rows)
-    return parse_text(
-        f"==========================\nAcme to Zeta Dataflow\n==========================\n\n"
-        f"Generated: 2024-01-01 00:00:00\n\n{a} to {b}\n{'-' * len(f'{a} to {b}')}\n"
-        f"Every {a} will be synchronized with a {b}.\n\nOnce a link between a {a} and a {b} is established, "
-        "it will keep in sync between the two systems, regardless of where it is edited.\n\n"
-        f"The following properties are synchronized between a {a} and a {b}:\n\n.. list-table::\n"
-        f"   :header-rows: 1\n\n   * - {a} Property\n     - {b} Property\n     - Zeta Data Type\n{table}",
-        plain.path)
+    return document("Acme", "Zeta", FlowSpec("Person", "Contact", "always",
+                                             rows=tuple(RowSpec(a, b, f'"{kind}"') for a, b, kind in rows)))
 
 
 @pytest.mark.parametrize("rows", [[("active", "Active", "boolean")],
