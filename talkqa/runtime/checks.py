@@ -167,7 +167,7 @@ def _expect(
 IDENTIFIER_BACK = "identifier row: ids are assigned by each system, so there is no edit to carry back"
 
 
-def pinning_row(flow: Flow, src: ResourceConnector, tgt: ResourceConnector, row: Row) -> Row | None:
+def pinning_row(flow: Flow, tgt: ResourceConnector, row: Row) -> Row | None:
     """The row of the two-way flow that writes the target's id into ``row``'s source property
     (``customer.id -> id`` beside ``customer.id -> customerId``), if any: that property then holds an id,
     so an edit of ``row``'s target has no way back into it."""
@@ -178,9 +178,9 @@ def pinning_row(flow: Flow, src: ResourceConnector, tgt: ResourceConnector, row:
                 None)
 
 
-def not_pinned(flow: Flow, src: ResourceConnector, tgt: ResourceConnector, row: Row) -> None:
+def not_pinned(flow: Flow, tgt: ResourceConnector, row: Row) -> None:
     """Raise :class:`Unsupported` for the reverse of a row whose source property holds the target's id."""
-    other = pinning_row(flow, src, tgt, row)
+    other = pinning_row(flow, tgt, row)
     if other is not None:
         raise Unsupported(f"identifier row: line {other.line} writes the target's id into {row.source}, so an edit "
                           f"of {row.target} cannot be carried back into it")
@@ -244,7 +244,7 @@ def check_mapping(bench: Bench, case: dict[str, Any]) -> None:
         _check_identifier_row(bench, case, flow, src, tgt, row)
         return
     if case["direction"] == "reverse":
-        not_pinned(flow, src, tgt, row)
+        not_pinned(flow, tgt, row)
     _writable(src, tgt, row, case["direction"])
     domain = _domain(src, tgt, row, bench, flow)
     seed = case["line"] * 10
@@ -424,7 +424,7 @@ def _check_identifier_row(
         # fan-in: the rows before this one feed X when not empty, so they start empty and the id arrives
         overrides = _emptied_earlier(src, flow, row) if direction == "forward" else None
     if tgt_is_id and not src_is_id:
-        other = _other_id_writer(bench, flow, src, row)
+        other = _other_id_writer(bench, flow, row)
         if other is not None:
             raise Unsupported(f"another section (line {other.line}) also writes its target's id into {row.source}: "
                               "the source holds one record's id, not both")
@@ -472,14 +472,15 @@ def _check_identifier_row(
 NOT_CARRYING_BACK = "not the row that carries edits back (fan-in/fan-out rule)"
 
 
-def _other_id_writer(bench: Bench, flow: Flow, src: ResourceConnector, row: Row) -> Row | None:
+def _other_id_writer(bench: Bench, flow: Flow, row: Row) -> Row | None:
     """A row of another two-way section from the same source entity that writes *its* target's id into
     ``row.source`` too (``subscription_id -> id`` in two sections to two entities)."""
+    mine = bench.pair(flow)[1]
     for other_flow in bench.document.flows:
         if other_flow is flow or not other_flow.two_way or other_flow.source_label != flow.source_label:
             continue
         other_tgt = bench.pair(other_flow)[1]
-        if other_flow.target_label == flow.target_label and other_tgt.system == bench.pair(flow)[1].system:
+        if other_flow.target_label == flow.target_label and other_tgt.system == mine.system:
             continue  # the same entity: the sections share their links, so their ids are one
         for other in other_flow.syncable_rows:
             if other.source == row.source and other.target == id_path(other_tgt):

@@ -162,7 +162,7 @@ def one_example(bench: Bench, case: dict[str, Any], value: Any) -> None:
     if case["direction"] == "forward":
         # nothing is created (link_required), or the source property learns the target's id when linked
         # (pinned): link a pair, then edit the source
-        if flow.policy is Policy.LINK_REQUIRED or pinning_row(flow, src, tgt, row):
+        if flow.policy is Policy.LINK_REQUIRED or pinning_row(flow, tgt, row):
             source_id, target_id, _created = linked_pair(bench, case, flow, src, tgt, seed, earlier or None)
             src.update(source_id, set_path({}, row.source, value))
             bench.sync()
@@ -241,7 +241,7 @@ def run_fuzz(request: pytest.FixtureRequest, backend: Any, document: Document, c
                           "test checks it)")
     if case["direction"] == "reverse":
         try:
-            not_pinned(flow, src, tgt, row)
+            not_pinned(flow, tgt, row)
         except Unsupported:
             probe.close()
             raise

@@ -139,7 +139,7 @@ class InProcessWire:
     simulator of its URL."""
 
     def answer(self, request: WireRequest) -> WireResponse:
-        local = _BY_URL.get(request.url.base)
+        local = transport_for(request.url.base)
         if local is None:
             raise httpx.ConnectError(f"no simulator answers in process for {request.url.base}")
         return local.answer(request)

@@ -503,12 +503,7 @@ class _FlowRun:
         to_target: Record = {}
         for path, value in carried.items():
             set_path(to_target, path, value)
-        to_target = self._coerced(to_target, self.tgt)
-        if to_target:
-            self.engine.wrote(self.tgt)
-            self.tgt.update(target_id, to_target)
-            self.summary.updated += 1
-        written = flatten(to_target)
+        written = flatten(self._write(source_id, target_id, {}, to_target))
         with self.state.transaction():
             self._remember(source_id, target_id, after,
                            {**target_values, **{p: v for p, v in carried.items() if p in written}})
@@ -651,7 +646,8 @@ class _FlowRun:
                     else {p: decode_value(v) for p, v in tgt_fp.items()},
                 )
 
-    def _write(self, source_id: str, target_id: str, to_source: Record, to_target: Record) -> None:
+    def _write(self, source_id: str, target_id: str, to_source: Record, to_target: Record) -> Record:
+        """Write both sides' changes in the connectors' kinds; returns what was written to the target."""
         to_target = self._coerced(to_target, self.tgt)
         to_source = self._coerced(to_source, self.src)
         if to_target:
@@ -662,6 +658,7 @@ class _FlowRun:
             self.engine.wrote(self.src)
             self.src.update(source_id, to_source)
             self.summary.updated += 1
+        return to_target
 
     def _coerced(self, changes: Record, connector: ResourceConnector) -> Record:
         """``changes`` in the kinds of ``connector``'s fields; values with no such form are left out."""
