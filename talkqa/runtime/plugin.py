@@ -50,6 +50,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="PATH",
         help="write the checklist outcome (one entry per generated test) as JSON to PATH",
     )
+    group.addoption(
+        "--talkqa-modules",
+        default=None,
+        metavar="PATH",
+        help="collect only the generated modules listed in PATH (one path per line) from the folders given "
+             "(talkqa check names a shard this way: naming each module costs pytest a folder walk per name)",
+    )
     for setting in SETTINGS.values():  # each run setting (talkqa/settings.py), also as ini and [tool.talkqa]
         if setting.flag:
             group.addoption(setting.option, action="store_true", default=None, help=setting.help)
@@ -90,7 +97,7 @@ def pytest_configure(config: pytest.Config) -> None:
             and not hasattr(config, "workerinput"):
         # pytest-xdist: the controller collects nothing and a worker's usage error crashes it, so the
         # sandbox settings are checked here, from the generated modules named on the command line
-        problems = _sandbox_problems(_documents_in(config.args))
+        problems = _sandbox_problems(_documents_in(config.args, listed_modules(config)))
         if problems:
             raise pytest.UsageError("talkqa: --talkqa-backend=sandbox: " + "; ".join(problems))
 
@@ -383,6 +390,32 @@ def has_recordings(module_path: Path) -> bool:
     return folder.is_dir() and any(folder.glob("*" + SUFFIX))
 
 
+LISTED = pytest.StashKey[frozenset]()
+
+
+def listed_modules(config: pytest.Config) -> frozenset[Path] | None:
+    """The modules ``--talkqa-modules`` lists (resolved), or None when it is not given."""
+    listing = config.getoption("talkqa_modules", None)
+    if not listing:
+        return None
+    found = config.stash.get(LISTED, None)
+    if found is None:
+        try:
+            lines = Path(listing).read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise pytest.UsageError(f"talkqa: --talkqa-modules: {exc}") from None
+        found = config.stash[LISTED] = frozenset(Path(line).resolve() for line in lines if line.strip())
+    return found
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """With ``--talkqa-modules``: a generated module not listed is not collected."""
+    listed = listed_modules(config)
+    if listed is None or not collection_path.name.startswith("test_") or collection_path.suffix != ".py":
+        return None
+    return True if collection_path.resolve() not in listed else None
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     chosen = backend_name(config)
@@ -443,15 +476,19 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
             results.documents.setdefault(document["path"], document_rows(document))
 
 
-def _documents_in(args: list[str]) -> list[dict[str, Any]]:
-    """The ``DOCUMENT`` of each generated module under ``args`` (files or folders), read without importing."""
+def _documents_in(args: list[str], listed: frozenset[Path] | None = None) -> list[dict[str, Any]]:
+    """The ``DOCUMENT`` of each generated module under ``args`` (files or folders; of a folder's modules,
+    only those ``listed`` when given), read without importing."""
     import ast
     import contextlib
 
     paths: list[Path] = []
     for arg in args:
         path = Path(arg.split("::", 1)[0])
-        paths += sorted(path.rglob("test_*.py")) if path.is_dir() else [path] if path.suffix == ".py" else []
+        if path.is_dir():
+            paths += [p for p in sorted(path.rglob("test_*.py")) if listed is None or p.resolve() in listed]
+        elif path.suffix == ".py":
+            paths.append(path)
     out = []
     for path in paths:
         try:
