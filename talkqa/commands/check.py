@@ -25,11 +25,12 @@ def _generate(paths: tuple[str, ...], out_dir: str, frozen: bool) -> list[Path]:
     return generate_modules(paths, out_dir, frozen)
 
 
-def _pytest(modules: list[Path], extra: list[str], tmp: Path) -> int:
-    # anyio's pytest plugin imports trio (a third of a second per process); no generated test uses it
-    argv = [sys.executable, "-m", "pytest", *_collect_args(modules, tmp), "-p", "no:cacheprovider", "-p", "no:anyio",
-            *extra]
-    return subprocess.call(argv)
+def _pytest(modules: list[Path], extra: list[str]) -> int:
+    with tempfile.TemporaryDirectory(prefix="talkqa-modules-") as tmp:
+        # anyio's pytest plugin imports trio (a third of a second per process); no generated test uses it
+        argv = [sys.executable, "-m", "pytest", *_collect_args(modules, Path(tmp)), "-p", "no:cacheprovider",
+                "-p", "no:anyio", *extra]
+        return subprocess.call(argv)
 
 
 def _collect_args(modules: list[Path], tmp: Path) -> list[str]:
@@ -130,7 +131,7 @@ def check(
             extra += ["-n", workers]
         if markexpr:
             extra += ["-m", markexpr]
-        code = _pytest(modules, extra, Path(tmp))
+        code = _pytest(modules, extra)
         if code == 4:  # pytest's usage error: its one-line message is printed above
             raise SystemExit(2)
         if code in (2, 3):

@@ -218,10 +218,8 @@ def _install_forget_links(run: Any, selector: Selector | None) -> None:
     def add_link(flow: str, source_id: str, target_resource: str, target_id: str) -> None:
         # the stored link is ignored, not gone: replace it so the store's unique keys hold
         with state.transaction():
-            state._write("DELETE FROM links WHERE flow=? AND source_id=?", flow, source_id)
-            state._write(
-                "DELETE FROM links WHERE target_resource=? AND target_id=?", target_resource, target_id
-            )
+            state.unlink_source(flow, source_id)
+            state.unlink_target(target_resource, target_id)
             state.add_link(flow, source_id, target_resource, target_id)
 
     run.state = _StateView(
@@ -240,8 +238,7 @@ def _duplicate_source_change(self: Any, change: Any, tgt_changed: dict[str, Reco
         return None
     if self.state.link_for_source(self.key, change.id) is None:
         return self._establish(change)
-    with self.state.transaction():  # forget the old link so the new one can be stored
-        self.state._write("DELETE FROM links WHERE flow=? AND source_id=?", self.key, change.id)
+    self.state.unlink_source(self.key, change.id)  # forget the old link so the new one can be stored
     return self._create(change)  # a new target record instead of updating the linked one
 
 

@@ -20,7 +20,8 @@ from typing import Protocol
 
 from generator.model import Document
 from talkqa.sync.engine import Predicate, Resolver, Summary, SyncEngine
-from talkqa.sync.state import ConflictEntry, SyncState
+from talkqa.sync.memory_state import MemoryState
+from talkqa.sync.state import ConflictEntry
 
 #: Runs of the system under test in this process, by kind (``reference``, ``command``): the cost a
 #: run prints (talkqa/runtime/plugin.py).
@@ -47,8 +48,8 @@ class ReferenceSut:
         flows: Collection[int] | None = None,
     ) -> None:
         # in memory: a test (or fuzz example) lives in one process, and a database file per example
-        # cost more than the rest of a replayed example
-        self.state = SyncState(":memory:")
+        # cost more than the rest of a replayed example (an in-memory SQLite database a tenth of it)
+        self.state = MemoryState()
         # ``flows``: only these flows run (the check's flow and every flow that shares records with it,
         # :func:`talkqa.sync.engine.related_flows`); None: every flow of the document
         self.engine = SyncEngine(document, resolve, self.state, predicates=predicates, flows=flows)

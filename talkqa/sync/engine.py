@@ -42,6 +42,7 @@ from generator.model import Mapping as Row
 from talkqa.connectors.base import Change, ConnectorError, Page, Record, ResourceConnector
 from talkqa.connectors.codecs import flatten, get_path, set_path
 from talkqa.sync.coerce import NotConvertible, coerce
+from talkqa.sync.memory_state import MemoryState
 from talkqa.sync.predicates import Predicate as RowPredicate
 from talkqa.sync.predicates import row_condition
 from talkqa.sync.state import SyncState, decode_value, encode_value
@@ -149,7 +150,7 @@ class SyncEngine:
         self,
         document: Document,
         resolve: Resolver,
-        state: SyncState,
+        state: SyncState | MemoryState,
         *,
         predicates: Mapping[str, Predicate] | None = None,
         flows: Collection[int] | None = None,

@@ -247,6 +247,14 @@ class SyncState:
     def add_link(self, flow: str, source_id: str, target_resource: str, target_id: str) -> None:
         self._write("INSERT INTO links VALUES (?, ?, ?, ?)", flow, source_id, target_resource, target_id)
 
+    def unlink_source(self, flow: str, source_id: str) -> None:
+        """Forget the link of ``source_id`` in ``flow``, if any."""
+        self._write("DELETE FROM links WHERE flow=? AND source_id=?", flow, source_id)
+
+    def unlink_target(self, target_resource: str, target_id: str) -> None:
+        """Forget the link of the target record ``target_id``, if any."""
+        self._write("DELETE FROM links WHERE target_resource=? AND target_id=?", target_resource, target_id)
+
     def links(self, flow: str | None = None) -> list[Link]:
         with self._lock:
             rows = self._db.execute(
