@@ -164,6 +164,8 @@ _MISSING = object()
 
 def get_path(data: Mapping[str, Any] | None, path: str, default: Any = None) -> Any:
     """``get_path({"a": {"b": 1}}, "a.b") == 1``; missing parts (or a None parent) give ``default``."""
+    if type(data) is dict and "." not in path:  # the common case: a top-level name of a plain dict
+        return data.get(path, default)
     node: Any = data
     for part in path.split("."):
         # a plain dict first: the ABC check costs several times more, and nearly every record is one
@@ -179,6 +181,9 @@ def has_path(data: Mapping[str, Any] | None, path: str) -> bool:
 
 def set_path(data: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
     """Set a dotted path, creating (or replacing non-dict) parents; returns ``data``."""
+    if "." not in path:
+        data[path] = value
+        return data
     parts = path.split(".")
     node = data
     for part in parts[:-1]:

@@ -82,6 +82,11 @@ class FaultPlan:
         with self._lock:
             return [f.to_dict() for f in self._faults]
 
+    def kinds(self) -> list[Fault]:
+        """The scheduled faults (the objects: read, do not change)."""
+        with self._lock:
+            return list(self._faults)
+
     def pick(self, method: str, path: str, exclude: tuple[str, ...] = ()) -> Fault | None:
         """The first scheduled fault that matches and wins its draw; it is counted as fired. Faults of
         the kinds ``exclude`` cannot apply to this request (e.g. ``token_expiry`` to a token that was

@@ -11,13 +11,15 @@ from __future__ import annotations
 import asyncio
 import functools
 import threading
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable, Coroutine, Generator
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import unquote
 
 import httpx
 
 from talkqa.wire import Headers, WireRequest, WireResponse
+
+_T = TypeVar("_T")
 
 if TYPE_CHECKING:  # a replay run imports this module but never starts a simulator: no Starlette then
     from starlette.requests import Request
@@ -29,9 +31,11 @@ class InProcessTransport(httpx.MockTransport):
     request and sends its response as the app would: Starlette's routing and middleware, which add
     nothing to a simulator's answers, are skipped."""
 
-    def __init__(self, app: Any, handler: Callable[[Request], Awaitable[Any]] | None = None) -> None:
+    def __init__(self, app: Any, handler: Callable[[Request], Awaitable[Any]] | None = None,
+                 steppable: Callable[[], bool] | None = None) -> None:
         self.app = app
         self.endpoint = handler  # (not "handler": MockTransport keeps its own under that name)
+        self.steppable = steppable
         self._loop = asyncio.new_event_loop()
         self._lock = threading.Lock()
         super().__init__(self._handle)
@@ -39,7 +43,7 @@ class InProcessTransport(httpx.MockTransport):
     def _handle(self, request: httpx.Request) -> httpx.Response:
         url = request.url
         with self._lock:
-            status, headers, body = self._loop.run_until_complete(self._call(
+            status, headers, body = self._run(self._call(
                 request.method, url.scheme, url.host, url.port, url.raw_path.split(b"?", 1)[0], url.query,
                 [(k.lower(), v) for k, v in request.headers.raw], request.read()))
         if status is None:
@@ -51,13 +55,28 @@ class InProcessTransport(httpx.MockTransport):
         url = request.url
         sent = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in request.headers.items()]
         with self._lock:
-            status, headers, body = self._loop.run_until_complete(self._call(
+            status, headers, body = self._run(self._call(
                 request.method, url.scheme, url.host, url.port, url.path.encode("ascii"), url.query_string, sent,
                 request.content))
         if status is None:
             raise httpx.ReadError("the simulator closed the connection without answering")
         return WireResponse(status, Headers({k.decode("latin-1").lower(): v.decode("latin-1") for k, v in headers}),
                             body, request)
+
+    def _run(self, coro: Coroutine[Any, Any, _T]) -> _T:
+        """The coroutine's result. A simulator's answer never waits (its body is read from memory, its
+        answer sent to memory) unless a scheduled fault sleeps for real: then it runs on the event loop;
+        otherwise it is stepped by hand, which costs a fraction of a loop's turn. A step that yields a
+        future after all is finished on the loop (:class:`_Rest`)."""
+        if self.steppable is None or not self.steppable():
+            return self._loop.run_until_complete(coro)
+        try:
+            while True:
+                waiting = coro.send(None)
+                if waiting is not None:  # a future: only a loop can wait for it
+                    return self._loop.run_until_complete(_Rest(coro, waiting).wait())
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
 
     async def _call(self, method: str, scheme: str, host: str, port: int | None, path: bytes, query: bytes,
                     headers: list[tuple[bytes, bytes]], body: bytes,
@@ -106,14 +125,36 @@ class InProcessTransport(httpx.MockTransport):
             self._loop.close()
 
 
+class _Rest:
+    """The rest of a coroutine that, stepped by hand, yielded ``waiting`` (a future): awaited inside a task,
+    it hands the future to the task, which resumes it when the future is done, and so on to the end."""
+
+    def __init__(self, coro: Coroutine[Any, Any, Any], waiting: Any) -> None:
+        self.coro = coro
+        self.waiting = waiting
+
+    async def wait(self) -> Any:
+        return await self
+
+    def __await__(self) -> Generator[Any, None, Any]:
+        waiting = self.waiting
+        while True:
+            yield waiting
+            try:
+                waiting = self.coro.send(None)
+            except StopIteration as done:
+                return done.value
+
+
 #: in-process transports by the base URL of the simulator they answer for (``http://127.0.0.1:PORT``)
 _BY_URL: dict[str, InProcessTransport] = {}
 
 
 def serve_in_process(url: str, app: Any, handler: Callable[[Request], Awaitable[Any]] | None = None,
-                     ) -> InProcessTransport:
-    """Answer requests to ``url`` in process from now on (for connectors that ask :func:`transport_for`)."""
-    transport = _BY_URL[url.rstrip("/")] = InProcessTransport(app, handler)
+                     steppable: Callable[[], bool] | None = None) -> InProcessTransport:
+    """Answer requests to ``url`` in process from now on (for connectors that ask :func:`transport_for`).
+    ``steppable``: whether the handler's answers may be stepped without an event loop now."""
+    transport = _BY_URL[url.rstrip("/")] = InProcessTransport(app, handler, steppable)
     return transport
 
 

@@ -45,6 +45,7 @@ from talkqa.sync.coerce import NotConvertible, coerce
 from talkqa.sync.memory_state import MemoryState
 from talkqa.sync.predicates import Predicate as RowPredicate
 from talkqa.sync.predicates import row_condition
+from talkqa.sync.state import ENCODE_TEXT as _ENCODE_TEXT
 from talkqa.sync.state import SyncState, decode_value, encode_value
 
 Resolver = Callable[[str, str], ResourceConnector]
@@ -105,6 +106,8 @@ def _empty(value: Any) -> bool:
 def _fp(value: Any) -> str:
     """The fingerprint of a value; an empty string and a missing value are the same, and so are a date
     or a number and its text (what the sync writes into a field of another kind)."""
+    if type(value) is str:  # the common case first (what encode_value does with text)
+        return _ENCODE_TEXT(value) if value else "null"
     if _empty(value):
         value = None
     elif isinstance(value, date):

@@ -57,7 +57,7 @@ CREATE TABLE IF NOT EXISTS conflicts (
 """
 
 
-_ENCODE_TEXT = json.encoder.encode_basestring  # what json.dumps(text, ensure_ascii=False) returns
+ENCODE_TEXT = _ENCODE_TEXT = json.encoder.encode_basestring  # what json.dumps(text, ensure_ascii=False) returns
 
 
 def encode_value(value: Any) -> str:

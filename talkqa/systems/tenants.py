@@ -30,7 +30,7 @@ class TenantSimulators(SimulatorHandle):
             sim = self.make(tenant)
             sim.start()
             if self.in_process:
-                serve_in_process(sim.url, sim.app, sim.handle_request)
+                serve_in_process(sim.url, sim.app, sim.handle_request, sim.answers_without_waiting)
             if self._faults:  # a tenant first reached mid-test meets the test's faults from its first request
                 sim.admin.add_faults(*[dict(f) for f in self._faults])
             self._sims[tenant] = sim

@@ -91,7 +91,7 @@ def conns(request: pytest.FixtureRequest, endpoints: Endpoints, fresh: Sims) -> 
         return
     urls = [fresh.po.url, fresh.ex.url]
     for sim in (fresh.po, fresh.ex):
-        serve_in_process(sim.url, sim.app, sim.handle_request)
+        serve_in_process(sim.url, sim.app, sim.handle_request, sim.answers_without_waiting)  # as a run does
     try:
         with Connections(endpoints, clock=fresh.clock, seed=1, wire=InProcessWire()) as c:
             yield c

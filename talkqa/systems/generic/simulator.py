@@ -445,11 +445,12 @@ def _bearer(request: Req) -> str | None:
 
 
 def _copy(value: Any) -> Any:
-    """A copy of JSON data (faster than ``copy.deepcopy`` for dicts, lists and scalars)."""
+    """A copy of JSON data (faster than ``copy.deepcopy`` for dicts, lists and scalars; a scalar is
+    shared, not visited)."""
     if isinstance(value, dict):
-        return {k: _copy(v) for k, v in value.items()}
+        return {k: _copy(v) if isinstance(v, dict | list) else v for k, v in value.items()}
     if isinstance(value, list):
-        return [_copy(v) for v in value]
+        return [_copy(v) if isinstance(v, dict | list) else v for v in value]
     return value
 
 
