@@ -60,3 +60,17 @@ def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
 
 def modules(folder: Path) -> Sequence[str]:
     return sorted(p.name for p in folder.glob("test_*.py"))
+
+
+def modules_collected(argv: list[str]) -> list[str]:
+    """The names of the modules a ``talkqa check`` pytest command line collects: the files and the
+    ``test_*.py`` of the folders it names, kept to those its ``--talkqa-modules`` list names (read now:
+    the list lives as long as the call)."""
+    args = argv[argv.index("pytest") + 1:]
+    listing = next((a.split("=", 1)[1] for a in args if a.startswith("--talkqa-modules=")), None)
+    named = [Path(a) for a in args[: next((i for i, a in enumerate(args) if a.startswith("-")), len(args))]]
+    files = [f for p in named for f in (sorted(p.glob("test_*.py")) if p.is_dir() else [p])]
+    if listing is not None:
+        keep = {Path(line).resolve() for line in Path(listing).read_text(encoding="utf-8").splitlines() if line}
+        files = [f for f in files if f.resolve() in keep]
+    return sorted(f.name for f in files)

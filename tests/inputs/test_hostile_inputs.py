@@ -34,7 +34,7 @@ from hypothesis import strategies as st
 
 import talkqa.commands.check as check_module
 from generator.render import module_name
-from tests.inputs.helpers import ERROR_LINE, errors_for, good_document, run, snapshot, write
+from tests.inputs.helpers import ERROR_LINE, errors_for, good_document, modules_collected, run, snapshot, write
 from tests.inputs.hostile import (
     AVAILABLE_FILE_KINDS,
     AVAILABLE_PATH_KINDS,
@@ -205,7 +205,8 @@ def test_model_and_lint(scenario: dict[str, Any], command: list[str]) -> None:
 def test_mutate(scenario: dict[str, Any]) -> None:
     calls: list[list[str]] = []
     with workspace() as base, pytest.MonkeyPatch.context() as mp:
-        mp.setattr(check_module, "subprocess", types.SimpleNamespace(call=lambda argv: calls.append(argv) or 5))
+        mp.setattr(check_module, "subprocess",
+                   types.SimpleNamespace(call=lambda argv: calls.append(modules_collected(argv)) or 5))
         given_paths, bad, goods = build(scenario, base)
         missing = base / "apart" / "missing.rst"
         bad[missing] = Hostile("missing", missing.name)
@@ -214,9 +215,8 @@ def test_mutate(scenario: dict[str, Any]) -> None:
         assert_one_line_each(result.stderr, bad, MAYBE_A_DOCUMENT)
         assert result.exit_code == 2
         assert calls, "the good documents were not run"
-        for argv in calls:
-            modules = [a for a in argv[argv.index("pytest") + 1 :] if a.endswith(".py")]
-            assert sorted(Path(m).name for m in modules) == sorted(module_name(str(g)) for g in goods)
+        for modules in calls:
+            assert modules == sorted(module_name(str(g)) for g in goods)
 
 
 def test_mutate_with_only_a_missing_path(tmp_path: Path) -> None:
