@@ -16,7 +16,6 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from types import TracebackType
 from typing import Any
 
 from talkqa.sync.state import ConflictEntry, Link, decode_value, encode_value
@@ -43,14 +42,6 @@ class MemoryState:
 
     def close(self) -> None:
         """Nothing to let go of (kept for :class:`SyncState`'s contract)."""
-
-    def __enter__(self) -> MemoryState:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
