@@ -34,18 +34,14 @@ def _pytest(modules: list[Path], extra: list[str]) -> int:
 
 
 def _collect_args(modules: list[Path], tmp: Path) -> list[str]:
-    """What pytest is told to collect: the modules' folders, not the modules. pytest collects a folder
-    once per argument naming a file in it, so naming each of a thousand modules costs minutes; a subset
-    of a folder (a shard, or other documents' modules beside them) is named in a list file instead
-    (``--talkqa-modules``, which the plugin's ``pytest_ignore_collect`` reads)."""
-    folders = sorted({m.parent for m in modules})
-    chosen = {m.resolve() for m in modules}
-    present = {p.resolve() for folder in folders for p in folder.glob("test_*.py")}
-    if len(modules) == 1 or present == chosen:
-        return [str(m) for m in modules] if len(modules) == 1 else [str(f) for f in folders]
+    """What pytest is told to collect: a single module, or the modules' folders with the modules listed
+    in a file (``--talkqa-modules``, which the plugin's ``pytest_ignore_collect`` reads). pytest walks a
+    folder once per argument naming a file in it, so naming each of a thousand modules cost minutes."""
+    if len(modules) == 1:
+        return [str(modules[0])]
     listing = tmp / "modules.txt"
-    listing.write_text("".join(f"{m}\n" for m in sorted(chosen)), encoding="utf-8")
-    return [*map(str, folders), f"--talkqa-modules={listing}"]
+    listing.write_text("".join(f"{m.resolve()}\n" for m in modules), encoding="utf-8")
+    return [*sorted({str(m.parent) for m in modules}), f"--talkqa-modules={listing}"]
 
 
 @click.command("check")

@@ -218,7 +218,7 @@ class Simulator:
         sleeps for real (on a fake clock it moves the clock). Then a caller in this process may step the
         handler's coroutine by hand instead of running an event loop (:mod:`talkqa.simulators.inprocess`)."""
         fake = isinstance(self.clock, FakeClock)
-        return not any(f.kind == "slow" and (f.real or not fake) for f in self.faults.kinds())
+        return not any(f.kind == "slow" and (f.real or not fake) for f in self.faults.scheduled())
 
     async def _delay(self, fault: Fault) -> None:
         if isinstance(self.clock, FakeClock) and not fault.real:

@@ -82,7 +82,7 @@ class FaultPlan:
         with self._lock:
             return [f.to_dict() for f in self._faults]
 
-    def kinds(self) -> list[Fault]:
+    def scheduled(self) -> list[Fault]:
         """The scheduled faults (the objects: read, do not change)."""
         with self._lock:
             return list(self._faults)

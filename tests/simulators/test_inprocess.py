@@ -2,7 +2,6 @@
 event loop otherwise, with the same answers either way."""
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 
@@ -77,4 +76,3 @@ def test_a_simulator_is_steppable_unless_a_fault_sleeps_for_real(clock: Any, rea
     assert sim.answers_without_waiting() is steppable
     sim.faults.clear()
     assert sim.answers_without_waiting()
-    asyncio.set_event_loop(None)
