@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Hashable, Iterable
 from typing import Any
 
 from generator.model import Flow, MatchRule, Policy
@@ -45,6 +46,69 @@ def _canonical(value: Any) -> Any:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
     return value
+
+
+def same_bucket(value: Any) -> Hashable | None:
+    """A key that values :func:`same` to ``value`` share (equal keys do not make values the same; unequal
+    keys make them differ). None: ``value`` has no key (it may be the same as anything)."""
+    if value is None:
+        return ("text", None)
+    if isinstance(value, bool):
+        return ("other", value)
+    if isinstance(value, int | float | str):
+        try:
+            number = float(value)  # a number's text is the same as the number
+        except (ValueError, OverflowError):
+            return ("text", _canonical(value)) if isinstance(value, str) else None
+        return None if number != number else ("number", number)  # NaN: equal to nothing, yet "nan" == "nan"
+    if isinstance(value, dt.date):
+        return ("text", value.isoformat())
+    return None
+
+
+class SameValues:
+    """A bag of values to look up with :func:`same`, visiting only those that share a :func:`same_bucket`
+    (with thousands of values a linear scan per lookup is the cost of a check)."""
+
+    def __init__(self, values: Iterable[Any] = ()) -> None:
+        self._buckets: dict[Hashable, list[tuple[int, Any]]] = {}
+        self._keyless: list[tuple[int, Any]] = []
+        self._added = 0
+        for value in values:
+            self.add(value)
+
+    def add(self, value: Any) -> None:
+        key = same_bucket(value)
+        (self._keyless if key is None else self._buckets.setdefault(key, [])).append((self._added, value))
+        self._added += 1
+
+    def _candidates(self, value: Any) -> list[list[tuple[int, Any]]]:
+        key = same_bucket(value)
+        if key is None:
+            return [*self._buckets.values(), self._keyless]
+        return [self._buckets.get(key, []), self._keyless]
+
+    def __contains__(self, value: Any) -> bool:
+        return any(same(v, value) for group in self._candidates(value) for _, v in group)
+
+    def take(self, value: Any) -> bool:
+        """Remove the earliest added value that is the same as ``value``; whether there was one."""
+        best: tuple[list[tuple[int, Any]], int] | None = None
+        for group in self._candidates(value):
+            for i, (order, v) in enumerate(group):
+                if same(v, value):
+                    if best is None or order < best[0][best[1]][0]:
+                        best = (group, i)
+                    break  # a group is in the order values were added
+        if best is None:
+            return False
+        best[0].pop(best[1])
+        return True
+
+    def values(self) -> list[Any]:
+        """What is left, in the order it was added."""
+        return [v for _, v in sorted((item for group in (*self._buckets.values(), self._keyless) for item in group),
+                                     key=lambda item: item[0])]
 
 
 def where(bench: Bench, case: dict[str, Any]) -> str:

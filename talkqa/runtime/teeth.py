@@ -24,6 +24,7 @@ from talkqa.connectors.codecs import flatten, get_path, set_path
 from talkqa.runtime.bench import Bench
 from talkqa.runtime.checks import (
     ChecklistFailure,
+    SameValues,
     Unsupported,
     _domain,
     _expect,
@@ -581,15 +582,9 @@ def _holding(bench: Bench, connector: ResourceConnector, ids: set[str], path: st
 
 def _same_values(got: list[Any], wanted: list[Any]) -> tuple[list[Any], list[Any]]:
     """What ``wanted`` holds that ``got`` lacks, and what ``got`` holds twice or unasked."""
-    left = list(got)
-    missed = []
-    for value in wanted:
-        hit = next((i for i, g in enumerate(left) if same(g, value)), None)
-        if hit is None:
-            missed.append(value)
-        else:
-            left.pop(hit)
-    return missed, left
+    left = SameValues(got)
+    missed = [value for value in wanted if not left.take(value)]
+    return missed, left.values()
 
 
 def volume_values(domain: Domain, n: int, seed: int, previous: list[Any]) -> list[Any]:
@@ -597,6 +592,7 @@ def volume_values(domain: Domain, n: int, seed: int, previous: list[Any]) -> lis
     the previous round (an edit to the value a record already holds is no edit: the sync rightly writes
     nothing). :class:`Unsupported` when the domain has too few values (dates repeat)."""
     out: list[Any] = []
+    taken = SameValues(previous)
     k = 0
     while len(out) < n:
         if k > 100 * n:
@@ -604,8 +600,9 @@ def volume_values(domain: Domain, n: int, seed: int, previous: list[Any]) -> lis
                               "values")
         v = example(domain, seed + k)
         k += 1
-        if not any(same(v, o) for o in out) and not any(same(v, o) for o in previous):
+        if v not in taken:
             out.append(v)
+            taken.add(v)
     return out
 
 

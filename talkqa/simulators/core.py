@@ -9,10 +9,12 @@ import logging
 import re
 import threading
 from collections.abc import Awaitable, Callable
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -29,6 +31,17 @@ log = logging.getLogger(__name__)
 Handler = Callable[..., Awaitable[Response]]
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
+
+
+def query_of(request: Request) -> QueryParams:
+    """``request.query_params``, parsed once per distinct query string (a connector asks the same few
+    queries again and again; the parsed form is immutable, so one copy serves every request)."""
+    return _parse_query(request.scope["query_string"])
+
+
+@lru_cache(maxsize=4096)
+def _parse_query(raw: bytes) -> QueryParams:
+    return QueryParams(raw)
 
 class Reply(Exception):
     """Raised by a handler to answer at once with ``response``."""
@@ -175,7 +188,7 @@ class Simulator:
         return await self._handle(request)
 
     async def _handle(self, request: Request) -> Response:
-        path = request.url.path
+        path = request.scope.get("root_path", "") + request.scope["path"]  # request.url.path, without a URL
         if path.startswith("/_admin/"):
             return await self._admin(request, path[len("/_admin") :])
         path = self.normalize_path(path)
@@ -187,7 +200,7 @@ class Simulator:
         fault = self.faults.pick(request.method, path, exclude=() if presented else ("token_expiry",))
         kind = fault.kind if fault else None
         entry: dict[str, Any] = {
-            "method": request.method, "path": path, "query": request.url.query,
+            "method": request.method, "path": path, "query": request.scope["query_string"].decode("latin-1"),
             "status": None, "time": self.clock.now(), "fault": kind,
         }
         if fault is not None and kind == "drop_connection":
@@ -282,7 +295,8 @@ class Simulator:
             self.state = self.empty_state()
             self._requests.clear()
             self._presented.clear()
-            self.settings = copy.deepcopy(self._initial_settings)
+            if self.settings != self._initial_settings:  # changed by a test: back to a fresh copy
+                self.settings = copy.deepcopy(self._initial_settings)
         self.faults.clear()
         self.on_reset()
         self.changed()

@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from talkqa.clock import Clock
 from talkqa.simulators.auth import basic_credentials, bearer_token, new_token, read_form
-from talkqa.simulators.core import CommonSettings, Reply, Simulator
+from talkqa.simulators.core import CommonSettings, Reply, Simulator, query_of
 from talkqa.simulators.formats import from_ms_date, is_ms_date, parse_iso, to_ms_date
 from talkqa.simulators.odata import FilterError, parse_filter
 from talkqa.simulators.ratelimit import ExactBudget
@@ -141,7 +141,7 @@ class ExactSimulator(Simulator):
 
     # ----- OAuth -------------------------------------------------------------------------------
     async def authorize(self, request: Request) -> Response:
-        q = request.query_params
+        q = query_of(request)
         if q.get("client_id") != self.keys.client_id:
             return self._oauth_error(400, "invalid_client", "Unknown client_id.")
         if q.get("redirect_uri") != self.keys.redirect_uri:
@@ -269,7 +269,7 @@ class ExactSimulator(Simulator):
         return {"__metadata": {"uri": uri, "type": CONTACT_TYPE}, **contact}
 
     def _select(self, request: Request) -> list[str] | None:
-        raw = request.query_params.get("$select")
+        raw = query_of(request).get("$select")
         if not raw or raw.strip() == "*":
             return None
         names = [n.strip() for n in raw.split(",") if n.strip()]
@@ -288,7 +288,7 @@ class ExactSimulator(Simulator):
         self._access(request, None)
         me = {"CurrentDivision": self.keys.division, "UserID": "00000000-0000-0000-0000-000000000001",
               "FullName": "Simulator User", "UserName": "simulator"}
-        raw = request.query_params.get("$select")
+        raw = query_of(request).get("$select")
         if raw:
             names = [n.strip() for n in raw.split(",")]
             me = {k: v for k, v in me.items() if k in names}
@@ -315,7 +315,7 @@ class ExactSimulator(Simulator):
 
     async def list_contacts(self, request: Request, division: str) -> Response:
         self._access(request, int(division))
-        q = request.query_params
+        q = query_of(request)
         names = self._select(request)
         page_size = self.settings.page_size
         top = q.get("$top")

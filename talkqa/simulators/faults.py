@@ -82,6 +82,10 @@ class FaultPlan:
         with self._lock:
             return [f.to_dict() for f in self._faults]
 
+    def idle(self) -> bool:
+        """Nothing is scheduled (read without the lock: a list's emptiness is one read)."""
+        return not self._faults
+
     def scheduled(self) -> list[Fault]:
         """The scheduled faults (the objects: read, do not change)."""
         with self._lock:

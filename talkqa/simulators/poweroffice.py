@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse, Response
 
 from talkqa.clock import Clock
 from talkqa.simulators.auth import basic_credentials, bearer_token, new_token, read_form
-from talkqa.simulators.core import CommonSettings, Reply, Simulator
+from talkqa.simulators.core import CommonSettings, Reply, Simulator, query_of
 from talkqa.simulators.formats import parse_date, parse_iso, to_timestamp7
 from talkqa.simulators.odata import FilterError, parse_filter
 from talkqa.simulators.ratelimit import SlidingWindowLimiter
@@ -236,7 +236,7 @@ class PowerOfficeSimulator(Simulator):
         return resolve
 
     def _v1_query(self, request: Request, rows: list[dict[str, Any]]) -> Response:
-        q = request.query_params
+        q = query_of(request)
         try:
             if q.get("$filter"):
                 pred = parse_filter(q["$filter"])
@@ -359,7 +359,7 @@ class PowerOfficeSimulator(Simulator):
     # ----- v2 -----------------------------------------------------------------------------------------
     @staticmethod
     def _query(request: Request, name: str) -> str | None:
-        for key, value in request.query_params.multi_items():
+        for key, value in query_of(request).multi_items():
             if key.lower() == name.lower():
                 return value
         return None
@@ -408,7 +408,7 @@ class PowerOfficeSimulator(Simulator):
             return Response(status_code=204)
         next_link = None
         if page_number < pages:
-            params = [(k, v) for k, v in request.query_params.multi_items() if k.lower() != "pagenumber"]
+            params = [(k, v) for k, v in query_of(request).multi_items() if k.lower() != "pagenumber"]
             params.append(("PageNumber", str(page_number + 1)))
             next_link = str(request.url.replace(query=urlencode(params)))
         pagination = {"CurrentPage": page_number, "PageSize": page_size, "TotalCount": total,

@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 from talkqa.sync.state import ConflictEntry, Link, decode_value, encode_value
@@ -43,32 +42,13 @@ class MemoryState:
     def close(self) -> None:
         """Nothing to let go of (kept for :class:`SyncState`'s contract)."""
 
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
+    def transaction(self) -> _Transaction:
         """All writes inside commit together or not at all (nesting joins the outer one)."""
-        with self._lock:
-            if self._depth:
-                self._depth += 1
-                try:
-                    yield
-                finally:
-                    self._depth -= 1
-                return
-            self._depth = 1
-            self._undo = []
-            try:
-                yield
-            except BaseException:
-                for undo in reversed(self._undo):
-                    undo()
-                raise
-            finally:
-                self._undo = []
-                self._depth = 0
+        return _Transaction(self)
 
     def _set(self, table: dict[Any, Any], key: Any, value: Any) -> None:
         """``table[key] = value`` (``_MISSING``: delete), undone if the transaction fails."""
-        with self.transaction():
+        with _Transaction(self):
             old = table.get(key, _MISSING)
             self._undo.append(lambda: _put(table, key, old))
             _put(table, key, value)
@@ -157,6 +137,40 @@ class MemoryState:
     def conflicts(self) -> list[ConflictEntry]:
         return [ConflictEntry(i, f, s, t, p, ks, decode_value(kv), ls, decode_value(lv))
                 for i, (f, s, t, p, ks, kv, ls, lv) in enumerate(self._conflicts, start=1)]
+
+
+class _Transaction:
+    """:meth:`MemoryState.transaction` (a class, not a generator: the sync opens one per write)."""
+
+    __slots__ = ("state",)
+
+    def __init__(self, state: MemoryState) -> None:
+        self.state = state
+
+    def __enter__(self) -> None:
+        state = self.state
+        state._lock.acquire()
+        if state._depth:
+            state._depth += 1
+        else:
+            state._depth = 1
+            state._undo = []
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: Any) -> None:
+        state = self.state
+        try:
+            if state._depth > 1:
+                state._depth -= 1
+                return
+            try:
+                if kind is not None:
+                    for undo in reversed(state._undo):
+                        undo()
+            finally:
+                state._undo = []
+                state._depth = 0
+        finally:
+            state._lock.release()
 
 
 def _put(table: dict[Any, Any], key: Any, value: Any) -> None:

@@ -47,6 +47,9 @@ class GenericConnector:
         self.url = base_url.rstrip("/") + profile.entity_path(schema.entity)
         self._lists = tuple(sorted(profile.lists, key=len, reverse=True))
         self.mapper = _Mapper(self)
+        self._plan: tuple[tuple[str, str, str | None, bool], ...] = ()
+        self._plan_key: tuple[Any, ...] | None = None
+        self._selected: tuple[tuple[Any, ...], dict[str, str]] | None = None
 
     def __repr__(self) -> str:
         return f"GenericConnector({self.system!r}, {self.entity!r}, {self.url!r})"
@@ -58,18 +61,28 @@ class GenericConnector:
                 return prefix
         return None
 
+    def _decode_plan(self) -> tuple[tuple[str, str, str | None, bool], ...]:
+        """Per field: (path, wire name, list prefix, sent as text), worked out once per set of fields (a
+        test may add fields to a connector: the plan follows its size and identity)."""
+        key = (id(self.fields), len(self.fields), self.id_field, id(self.profile))
+        if self._plan_key != key:
+            plan = []
+            for path in self.fields:
+                name = self.id_field if path == self.id_path else self.profile.wire_name(path)
+                plan.append((path, name, self._list_prefix(name), self.profile.text_prefix(name) is not None))
+            self._plan, self._plan_key = tuple(plan), key
+        return self._plan
+
     def decode(self, wire: Mapping[str, Any]) -> Record:
         record: Record = {}
-        for path in self.fields:
-            name = self.id_field if path == self.id_path else self.profile.wire_name(path)
-            prefix = self._list_prefix(name)
+        for path, name, prefix, text in self._decode_plan():
             if prefix is not None:
                 items = get_path(wire, prefix)
                 first = items[0] if isinstance(items, list) and items else None
                 value = get_path(first, name[len(prefix) + 1:]) if isinstance(first, dict) else None
             else:
                 value = get_path(wire, name)
-            if isinstance(value, str) and self.profile.text_prefix(name) is not None:
+            if text and isinstance(value, str):
                 spec = self.fields[path]
                 if value == "" and spec.kind not in TEXT_KINDS:
                     value = None  # a cleared number or flag
@@ -112,13 +125,17 @@ class GenericConnector:
 
     # -- reading ----------------------------------------------------------------------------------------
     def _select(self) -> dict[str, str]:
-        """The query that asks for every field this connector reads (``select_param``), or nothing."""
+        """The query that asks for every field this connector reads (``select_param``), or nothing (worked
+        out once per set of fields, as :meth:`_decode_plan`)."""
         p = self.profile
         if not p.select_param:
             return {}
-        wire = [p.wire_name(path) for path in self.fields if path != self.id_path] + [p.ref_field]
-        names = sorted({n for n in map(p.selected_name, wire) if n})
-        return {p.select_param: ",".join(names)} if names else {}
+        key = (id(self.fields), len(self.fields), id(p))
+        if self._selected is None or self._selected[0] != key:
+            wire = [p.wire_name(path) for path in self.fields if path != self.id_path] + [p.ref_field]
+            names = sorted({n for n in map(p.selected_name, wire) if n})
+            self._selected = (key, {p.select_param: ",".join(names)} if names else {})
+        return dict(self._selected[1])
 
     def _records(self, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
         p = self.profile

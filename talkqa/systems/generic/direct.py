@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -55,8 +56,7 @@ class DirectClient:
         **_: Any,
     ) -> DirectResponse:
         method = method.upper()
-        parts = urlsplit(url)
-        where = f"{self.system}: {method} {parts.path}"
+        path, base = _split(url)
         query = {k: str(v) for k, v in (params or {}).items() if v is not None}
         if json_body is not None:
             content = json.dumps(json_body, separators=(",", ":")).encode()
@@ -70,8 +70,7 @@ class DirectClient:
             if authenticated and self.auth is not None:
                 sent.update({k.lower(): v for k, v in self.auth.headers().items()})
             self.stats.requests += 1
-            base = f"{parts.scheme}://{parts.netloc}{parts.path}"
-            status, body = self.store.answer(Req(method, parts.path, query, sent, content, base))
+            status, body = self.store.answer(Req(method, path, query, sent, content, base))
             self.stats.by_status[status] += 1
             if status == 401 and authenticated and self.auth is not None and not reauthed:
                 reauthed = True
@@ -80,7 +79,7 @@ class DirectClient:
             if status < 400:
                 return DirectResponse(status, body)  # the store hands out copies
             detail = self.redact(error_detail(body))[:300]
-            msg = f"{where} failed with HTTP {status}" + (f": {detail}" if detail else "")
+            msg = f"{self.system}: {method} {path} failed with HTTP {status}" + (f": {detail}" if detail else "")
             if status == 404:
                 raise NotFound(msg, status=status)
             if status in (401, 403):
@@ -94,3 +93,10 @@ class DirectClient:
 
     def close(self) -> None:
         pass
+
+
+@lru_cache(maxsize=4096)
+def _split(url: str) -> tuple[str, str]:
+    """A URL's path, and the URL without its query (a connector asks the same few URLs again and again)."""
+    parts = urlsplit(url)
+    return parts.path, f"{parts.scheme}://{parts.netloc}{parts.path}"

@@ -238,6 +238,11 @@ class GenericStore:
         # a token expires only if it can be renewed (an OAuth2 profile: a static bearer token is long-lived)
         # and has been presented before (it is not expired the moment it is issued)
         token = _bearer(request)
+        if self.faults.idle():  # nothing scheduled: only remember that the token was presented
+            if token is not None:
+                with self.lock:
+                    self._presented.add(token)
+            return None
         oauth = self.profile(request.path.strip("/").partition("/")[0]).auth_type.startswith("oauth2")
         with self.lock:
             presented = token is not None and token in self._presented
