@@ -91,6 +91,17 @@ class WireResponse:
     def json(self) -> Any:
         return json.loads(self.content)
 
+    def raise_for_status(self) -> WireResponse:
+        """Itself when it succeeded; else :class:`WireStatusError` (an ``httpx.HTTPError``), as httpx does."""
+        if self.status_code >= 400:
+            raise WireStatusError(f"{self.request.method} {self.request.url} answered HTTP {self.status_code}: "
+                                  f"{self.text[:300]}")
+        return self
+
+
+class WireStatusError(httpx.HTTPError):
+    """An answer with an error status, from :meth:`WireResponse.raise_for_status`."""
+
 
 class Wire(Protocol):
     def answer(self, request: WireRequest) -> WireResponse:

@@ -21,13 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import httpx
-
 from talkqa.connectors.base import FieldSpec, ResourceConnector
 
 if TYPE_CHECKING:
     from generator.model import Document
     from talkqa.clock import Clock
+    from talkqa.systems.admin import AdminClient
 
 
 @dataclass(frozen=True)
@@ -146,9 +145,10 @@ class SystemPlugin(ABC):
     def open(self, key: SystemKey, config: Any, *, clock: Clock, seed: int = 0) -> SystemSession:
         """Open clients for ``config``."""
 
-    def prepare(self, key: SystemKey, config: Any, admin: httpx.Client) -> Any:
-        """Set-up a test needs in a simulated tenant before records can be created (through HTTP, so a
-        cassette holds it); returns the config to use. Default: nothing to do."""
+    def prepare(self, key: SystemKey, config: Any, admin: AdminClient) -> Any:
+        """Set-up a test needs in a simulated tenant before records can be created, through ``admin``
+        (:mod:`talkqa.systems.admin`: over HTTP when a cassette records or replays, so it holds it);
+        returns the config to use. Default: nothing to do."""
         return config
 
     def wire_forms(self, connector: ResourceConnector, path: str, value: Any) -> list[Any]:

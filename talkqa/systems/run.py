@@ -19,13 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from generator.model import Document, Flow
 from talkqa.clock import Clock, SystemClock
 from talkqa.connectors.base import ResourceConnector
-from talkqa.connectors.http import shared_ssl_context
 from talkqa.systems import registry
+from talkqa.systems.admin import AdminClient
 from talkqa.systems.base import NotConfigured, SimulatorHandle, SystemKey, SystemPlugin, SystemSession
 from talkqa.systems.generic import GenericSystem
 
@@ -45,22 +43,6 @@ class Binding:
         for session in self.sessions:
             session.close()
         self.sessions.clear()
-
-
-class _AdminTransport(httpx.BaseTransport):
-    """Sends a request to the in-process simulator of its URL if there is one, else over HTTP."""
-
-    def __init__(self) -> None:
-        self._http = httpx.HTTPTransport(verify=shared_ssl_context(), trust_env=False)
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        from talkqa.simulators.inprocess import transport_for
-
-        local = transport_for(str(request.url))
-        return (local or self._http).handle_request(request)
-
-    def close(self) -> None:
-        self._http.close()
 
 
 class Systems:
@@ -90,7 +72,7 @@ class Systems:
         self._handles: dict[str, SimulatorHandle] = {}
         self._faults: list[dict[str, Any]] = []  # what inject_faults scheduled: a simulator started later gets it
         self.unfaulted: set[str] = set()  # slugs of simulators that cannot misbehave
-        self._admin: httpx.Client | None = None
+        self._admin: AdminClient | None = None
 
     # -- who serves what ------------------------------------------------------------------------
     def plugin_for(self, key: SystemKey, entity: str) -> SystemPlugin:
@@ -181,13 +163,13 @@ class Systems:
             handle.reset()
 
     @property
-    def admin(self) -> httpx.Client:
-        """The client of set-up requests (:meth:`SystemPlugin.prepare`): a simulator answering in process
-        answers them in process too (the same request to the same app, without a socket and a server
-        thread); anything else, a recording or a replay included, goes through httpx's own transport."""
+    def admin(self) -> AdminClient:
+        """The client of set-up requests (:meth:`SystemPlugin.prepare`, :mod:`talkqa.systems.admin`): a
+        simulator answering in process answers them in process too (the same request to the same app,
+        without a socket or httpx objects); anything else, a recording or a replay included, goes through
+        httpx."""
         if self._admin is None:
-            self._admin = httpx.Client(timeout=30, verify=shared_ssl_context(), trust_env=False,
-                                       transport=_AdminTransport())
+            self._admin = AdminClient()
         return self._admin
 
     # -- configs ------------------------------------------------------------------------------------

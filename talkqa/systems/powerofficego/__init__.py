@@ -14,12 +14,11 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from talkqa.clock import Clock
 from talkqa.connectors.base import FieldSpec, ResourceConnector
 from talkqa.connectors.codecs import ISO_DATE, PO_V1_DATE
 from talkqa.connectors.config import Endpoints, PowerOfficeConfig
+from talkqa.systems.admin import AdminClient
 from talkqa.systems.base import SystemKey, SystemPlugin, SystemSession
 from talkqa.systems.exact import tenant_env
 from talkqa.systems.powerofficego.fields import POWEROFFICE_CONTACTPERSON_FIELDS, POWEROFFICE_SUPPLIER_FIELDS
@@ -107,7 +106,7 @@ class PowerOfficePlugin(SystemPlugin):
     def open(self, key: SystemKey, config: PowerOfficeConfig, *, clock: Clock, seed: int = 0) -> SystemSession:
         return _Session(Endpoints(poweroffice=config), clock, seed, config.token_url)
 
-    def prepare(self, key: SystemKey, config: PowerOfficeConfig, admin: httpx.Client) -> PowerOfficeConfig:
+    def prepare(self, key: SystemKey, config: PowerOfficeConfig, admin: AdminClient) -> PowerOfficeConfig:
         """v1 contact persons are children of a customer or supplier: seed a parent customer through
         the simulator's admin route (over HTTP, so a cassette records it and a replay gets its id)."""
         if config.v1_parent:
