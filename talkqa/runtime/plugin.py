@@ -9,7 +9,9 @@ summary at the end of the run.
 from __future__ import annotations
 
 import gc
+import itertools
 import json
+import re
 import shlex
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -662,9 +664,20 @@ def reproduce(nodeid: str, *, backend: str, sut: str = "reference", fuzz_profile
     return " ".join(quote(p) for p in parts)
 
 
+_STATE_DIRS = itertools.count()
+
+
+def state_dir(request: pytest.FixtureRequest, factory: pytest.TempPathFactory) -> Path:
+    """Where this test's sync keeps its state: a fresh folder under the run's temporary root, named but not
+    made. A sync that keeps files makes it (:class:`~talkqa.runtime.sut.CommandSut`); the reference sync
+    keeps its state in memory, and making a folder per test (pytest's ``tmp_path``) cost a millisecond."""
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)[:40]
+    return factory.getbasetemp() / "talkqa-state" / f"{name}-{next(_STATE_DIRS)}"
+
+
 @pytest.fixture
 def talkqa_check(
-    request: pytest.FixtureRequest, talkqa_backend: Backend, tmp_path: Any
+    request: pytest.FixtureRequest, talkqa_backend: Backend, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Callable[[dict[str, Any], dict[str, Any]], None]]:
     from vcr.errors import CannotOverwriteExistingCassetteException
 
@@ -680,7 +693,7 @@ def talkqa_check(
         doc = document_from_json(document)
 
         def check() -> None:
-            bench = talkqa_backend.bench(doc, tmp_path, flow=case.get("flow"))
+            bench = talkqa_backend.bench(doc, state_dir(request, tmp_path_factory), flow=case.get("flow"))
             benches.append(bench)
             from talkqa.settings import setting
 
@@ -828,7 +841,7 @@ def missing_recording(request: pytest.FixtureRequest, case: dict[str, Any], exc:
 
 @pytest.fixture
 def talkqa_fuzz(
-    request: pytest.FixtureRequest, talkqa_backend: Backend, tmp_path: Any
+    request: pytest.FixtureRequest, talkqa_backend: Backend, tmp_path_factory: pytest.TempPathFactory
 ) -> Callable[[dict[str, Any], dict[str, Any]], None]:
     from vcr.errors import CannotOverwriteExistingCassetteException
 
@@ -843,8 +856,8 @@ def talkqa_fuzz(
         doc = document_from_json(document)
 
         def fuzz() -> None:
-            run_fuzz(request, talkqa_backend, doc, case, tmp_path, examples=planned_examples(request, talkqa_backend,
-                                                                                             doc))
+            examples = planned_examples(request, talkqa_backend, doc)
+            run_fuzz(request, talkqa_backend, doc, case, state_dir(request, tmp_path_factory), examples=examples)
 
         try:
             with answered_by(_cassette(request)):
