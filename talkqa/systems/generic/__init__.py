@@ -137,6 +137,7 @@ class GenericHandle(SimulatorHandle):
         self.store = GenericStore(system.schema, system.profiles, clock)
         self.transport = StoreTransport(self.store)
         self._server: Any = None
+        self._configs: dict[tuple[SystemKey, bool], GenericConfig] = {}
 
     def api_calls(self) -> int:
         return self.store.requests
@@ -152,6 +153,15 @@ class GenericHandle(SimulatorHandle):
         return True
 
     def config(self, key: SystemKey) -> GenericConfig:
+        """The tenant's config (made once per key and way of reaching the store: a tenant's credentials
+        outlive resets, and a config is immutable)."""
+        direct = self.in_process and self.store.faults.idle()
+        found = self._configs.get((key, direct))
+        if found is None:
+            found = self._configs[(key, direct)] = self._config(key, direct)
+        return found
+
+    def _config(self, key: SystemKey, direct: bool) -> GenericConfig:
         creds = self.store.credentials(key.slug, key.tenant)
         return GenericConfig(
             key=key, base_url=self.store.base_url(key.slug, key.tenant), profile=self.system.profile(key.slug),
@@ -159,7 +169,7 @@ class GenericHandle(SimulatorHandle):
             client_secret=Secret(creds.client_secret), refresh_token=Secret(creds.refresh_token),
             # faults scheduled: over httpx, so the connector's HTTP client meets them (and retries as over
             # a network); otherwise straight to the store when nothing records
-            transport=self.transport, store=self.store if self.in_process and not self.store.faults.list() else None,
+            transport=self.transport, store=self.store if direct else None,
         )
 
     def command_config(self, config: GenericConfig) -> GenericConfig:
