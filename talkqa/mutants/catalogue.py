@@ -54,7 +54,8 @@ class Mutant:
 
     ``install`` patches a freshly built :class:`_FlowRun` (called at the end of its ``__init__``);
     ``rows`` (row-specific mutants only) names the rows of a flow the mutant breaks, from the
-    model and the connectors' field specs, exactly as ``install`` chooses them.
+    model and the connectors' field specs: the rows ``install`` changes (chosen the same way), and the rows
+    whose value that change keeps from arriving (``swap-values``: fan-in rows behind a crossed row).
     """
 
     name: str
@@ -119,6 +120,23 @@ def swap_rows(document_path: str, flow: Flow, src: Fields, tgt: Fields, selector
             ):
                 return [a, b]
     return []
+
+
+def swap_broken(document_path: str, flow: Flow, src: Fields, tgt: Fields, selector: Selector | None) -> list[Row]:
+    """The rows ``swap-values`` breaks: the two it crosses, and each row fed after the other crossed row in
+    a crossed target's fan-in. A target fed by several rows takes the first non-empty source; a test of a
+    later row empties the sources of the rows before it, but the crossed row now feeding that target reads
+    the other source, which the test does not empty, so it wins over the later row's value."""
+    pair = swap_rows(document_path, flow, src, tgt, selector)
+    if not pair:
+        return []
+    rows = list(flow.syncable_rows)
+    a, b = pair
+    out = [a, b]
+    for here, other in ((a, b), (b, a)):  # ``other``'s source now feeds ``here``'s target at ``other``'s place
+        at = rows.index(other)
+        out += [r for r in rows[at + 1:] if r.target == here.target and r not in out]
+    return out
 
 
 def _document_path(run: Any) -> str:
@@ -467,7 +485,7 @@ CATALOGUE: dict[str, Mutant] = {
             "swap-values",
             "two rows' values are crossed: each lands in the other's property (both directions)",
             _install_swap,
-            swap_rows,
+            swap_broken,
             "mapping and fuzz tests of both crossed rows",
         ),
         Mutant(
