@@ -13,20 +13,12 @@ from __future__ import annotations
 
 import json as jsonlib
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Any
 
 import httpx
 
 from talkqa.connectors.http import shared_ssl_context
 from talkqa.wire import WireResponse, build_request
-
-
-class AdminResponse(Protocol):
-    status_code: int
-
-    def json(self) -> Any: ...
-
-    def raise_for_status(self) -> Any: ...
 
 
 class AdminClient:
