@@ -93,16 +93,16 @@ class SameValues:
 
     def take(self, value: Any) -> bool:
         """Remove the earliest added value that is the same as ``value``; whether there was one."""
-        best: tuple[list[tuple[int, Any]], int] | None = None
+        # each group is in the order values were added: its first match is its earliest
+        hits = []
         for group in self._candidates(value):
-            for i, (order, v) in enumerate(group):
-                if same(v, value):
-                    if best is None or order < best[0][best[1]][0]:
-                        best = (group, i)
-                    break  # a group is in the order values were added
-        if best is None:
+            i = next((i for i, (_, v) in enumerate(group) if same(v, value)), None)
+            if i is not None:
+                hits.append((group[i][0], group, i))
+        if not hits:
             return False
-        best[0].pop(best[1])
+        _, group, i = min(hits, key=lambda hit: hit[0])
+        group.pop(i)
         return True
 
     def values(self) -> list[Any]:

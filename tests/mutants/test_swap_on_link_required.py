@@ -10,53 +10,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-DOC = """\
-=========================
-Alpha to Beta Dataflow
-=========================
+from generator.parser import parse_file
+from tests.sync.docs import INTRO, flow_text
 
-Generated: 2024-01-01 00:00:00
-
-Introduction
-------------
-
-This technical document provides a detailed overview of the Sesam Talk data flow from Alpha to Beta.
-
-Alpha Member to Beta Person
----------------------------
-Before any synchronization can take place, a link between a Alpha Member and a Beta Person must be established.
-
-A Alpha Member will merge with a Beta Person if one of the following property combinations match:
-
-.. list-table::
-   :header-rows: 1
-
-   * - Alpha Member Property
-     - Beta Person Property
-   * - email
-     - Mail
-
-Once a link between a Alpha Member and a Beta Person is established, it will keep in sync between the two \
-systems, regardless of where it is edited.
-
-The following properties are synchronized between a Alpha Member and a Beta Person:
-
-.. list-table::
-   :header-rows: 1
-
-   * - Alpha Member Property
-     - Beta Person Property
-     - Beta Data Type
-   * - street
-     - Street
-     - "string"
-   * - town
-     - Town
-     - "string"
-   * - nickname
-     - Nick
-     - "string"
-"""
+DOC = INTRO + flow_text("Member", "Person", [("street", "Street"), ("town", "Town"), ("nickname", "Nick")],
+                       policy="link_required", match=[("email", "Mail")])
 
 
 def test_swap_values_on_a_link_required_flow_names_both_crossed_rows(tmp_path: Path) -> None:
@@ -69,8 +27,7 @@ def test_swap_values_on_a_link_required_flow_names_both_crossed_rows(tmp_path: P
     )
     assert done.returncode == 0, (done.stdout[-2000:], done.stderr[-2000:])
     (verdict,) = json.loads(done.stdout[done.stdout.index("{"):])["mutants"]
-    street, town = (f"{doc}:{n}" for n in (DOC.splitlines().index("   * - street") + 1,
-                                           DOC.splitlines().index("   * - town") + 1))
+    street, town = (f"{doc}:{r.line}" for r in parse_file(doc).flows[0].syncable_rows[:2])
     assert verdict["result"] == "killed"
     assert verdict["expected_rows"] == [street, town]
     assert (verdict["missed_rows"], verdict["extra_rows"], verdict["on_target"]) == ([], [], True)
