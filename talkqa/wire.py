@@ -58,7 +58,7 @@ class WireURL:
 
     @property
     def query_string(self) -> bytes:
-        return urlencode(self.query).encode("ascii")
+        return _encoded(self.query)
 
     def __str__(self) -> str:
         query = self.query_string.decode("ascii")
@@ -106,6 +106,12 @@ class WireStatusError(httpx.HTTPError):
 class Wire(Protocol):
     def answer(self, request: WireRequest) -> WireResponse:
         """The answer to ``request``; raises what httpx would for a dropped connection."""
+
+
+@functools.lru_cache(maxsize=4096)
+def _encoded(query: tuple[tuple[str, str], ...]) -> bytes:
+    """The query string of ``query`` (a client sends the same few queries again and again)."""
+    return urlencode(query).encode("ascii")
 
 
 @functools.lru_cache(maxsize=4096)

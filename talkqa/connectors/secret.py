@@ -122,6 +122,7 @@ class KnownSecrets:
         self._values: set[str] = set()
         self._lock = threading.Lock()
         self._all_forms: set[str] = set()
+        self._pending: list[str] = []  # values whose forms are not in _all_forms yet
         self._sorted: tuple[str, ...] | None = ()
 
     def add(self, value: str | Secret | None) -> None:
@@ -132,8 +133,10 @@ class KnownSecrets:
             if raw in self._values:
                 return
             self._values.add(raw)
-            self._all_forms |= written_forms(raw)
-            self._sorted = None  # sorted when next scrubbed: a run issues a token per example, and scrubs rarely
+            # its written forms are worked out when next scrubbed: a run issues a token per example, and
+            # scrubs rarely
+            self._pending.append(raw)
+            self._sorted = None
 
     @property
     def _forms(self) -> tuple[str, ...]:
@@ -141,6 +144,9 @@ class KnownSecrets:
         forms = self._sorted
         if forms is None:
             with self._lock:
+                for raw in self._pending:
+                    self._all_forms |= written_forms(raw)
+                self._pending.clear()
                 forms = self._sorted = tuple(sorted(self._all_forms, key=lambda f: (-len(f), f)))
         return forms
 

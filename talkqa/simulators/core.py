@@ -43,6 +43,23 @@ def query_of(request: Request) -> QueryParams:
 def _parse_query(raw: bytes) -> QueryParams:
     return QueryParams(raw)
 
+
+def base_of(request: Request) -> str:
+    """``str(request.base_url)`` without the trailing slash, worked out once per scheme, host, server
+    and root path (what Starlette builds it from; every request of a run has the same few)."""
+    scope = request.scope
+    host = next((v for k, v in scope["headers"] if k == b"host"), None)
+    key = (scope.get("scheme", "http"), host, scope.get("server"), scope.get("root_path", ""))
+    found = _BASES.get(key)
+    if found is None:
+        if len(_BASES) > 256:
+            _BASES.clear()
+        found = _BASES[key] = str(request.base_url).rstrip("/")
+    return found
+
+
+_BASES: dict[tuple[Any, ...], str] = {}
+
 class Reply(Exception):
     """Raised by a handler to answer at once with ``response``."""
 
@@ -197,7 +214,8 @@ class Simulator:
             presented = token is not None and token in self._presented
             if token is not None:
                 self._presented.add(token)
-        fault = self.faults.pick(request.method, path, exclude=() if presented else ("token_expiry",))
+        fault = None if self.faults.idle() else self.faults.pick(request.method, path,
+                                                                 exclude=() if presented else ("token_expiry",))
         kind = fault.kind if fault else None
         entry: dict[str, Any] = {
             "method": request.method, "path": path, "query": request.scope["query_string"].decode("latin-1"),
@@ -230,6 +248,8 @@ class Simulator:
         """Whether every answer is computed without waiting for time to pass: no scheduled ``slow`` fault
         sleeps for real (on a fake clock it moves the clock). Then a caller in this process may step the
         handler's coroutine by hand instead of running an event loop (:mod:`talkqa.simulators.inprocess`)."""
+        if self.faults.idle():
+            return True
         fake = isinstance(self.clock, FakeClock)
         return not any(f.kind == "slow" and (f.real or not fake) for f in self.faults.scheduled())
 

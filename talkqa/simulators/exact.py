@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from talkqa.clock import Clock
 from talkqa.simulators.auth import basic_credentials, bearer_token, new_token, read_form
-from talkqa.simulators.core import CommonSettings, Reply, Simulator, query_of
+from talkqa.simulators.core import CommonSettings, Reply, Simulator, base_of, query_of
 from talkqa.simulators.formats import from_ms_date, is_ms_date, parse_iso, to_ms_date
 from talkqa.simulators.odata import FilterError, parse_filter
 from talkqa.simulators.ratelimit import ExactBudget
@@ -28,6 +28,10 @@ READ_ONLY = ("ID", "FullName", "Modified", "Created", "Division")
 PROPERTIES = WRITABLE + READ_ONLY
 DATE_PROPS = ("BirthDate", "Modified", "Created")
 MAX_CURSORS = 1000
+
+
+#: where a request's scope keeps the rate-limit headers its answer carries (set by ``_access``)
+_RATE_HEADERS = "talkqa.rate_headers"
 
 
 @dataclasses.dataclass
@@ -119,8 +123,16 @@ class ExactSimulator(Simulator):
         return response
 
     def finalize(self, request: Request, response: Response) -> Response:
-        for name, value in getattr(request.state, "rate_headers", {}).items():
-            response.headers[name] = value
+        headers = request.scope.get(_RATE_HEADERS)
+        if not headers:
+            return response
+        raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+        present = {k for k, _ in response.raw_headers}
+        if present.isdisjoint(k for k, _ in raw):  # what MutableHeaders would do, in one go
+            response.raw_headers.extend(raw)
+        else:
+            for name, value in headers.items():
+                response.headers[name] = value
         return response
 
     def _oauth_error(self, status: int, error: str, description: str) -> Response:
@@ -261,10 +273,10 @@ class ExactSimulator(Simulator):
             if self.settings.retry_after_header:
                 response.headers["Retry-After"] = str(max(1, round(minute.reset_ms / 1000 - now)))
             raise Reply(response)
-        request.state.rate_headers = headers
+        request.scope[_RATE_HEADERS] = headers
 
     def _metadata(self, request: Request, contact: dict[str, Any]) -> dict[str, Any]:
-        base = str(request.base_url).rstrip("/")
+        base = base_of(request)
         uri = f"{base}/api/v1/{contact['Division']}/crm/Contacts(guid'{contact['ID']}')"
         return {"__metadata": {"uri": uri, "type": CONTACT_TYPE}, **contact}
 
@@ -292,7 +304,7 @@ class ExactSimulator(Simulator):
         if raw:
             names = [n.strip() for n in raw.split(",")]
             me = {k: v for k, v in me.items() if k in names}
-        base = str(request.base_url).rstrip("/")
+        base = base_of(request)
         me = {"__metadata": {"uri": f"{base}/api/v1/current/Me", "type": "Exact.Web.Api.System.Me"}, **me}
         return JSONResponse({"d": {"results": [me]}})
 
