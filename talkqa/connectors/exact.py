@@ -15,7 +15,7 @@ from typing import Any
 from talkqa.connectors.base import Change, ConnectorError, FieldSpec, NotFound, Page, Record
 from talkqa.connectors.codecs import EXACT_DATE, TEXT, CodecError, parse_exact_datetime, parse_timestamp
 from talkqa.connectors.http import SystemClient, origin_of
-from talkqa.connectors.mapping import FieldMap, RecordMapper, create_once, handed_out, odata_string
+from talkqa.connectors.mapping import FieldMap, create_once, handed_out, mapper_for, odata_string
 from talkqa.systems.exact.fields import EXACT_CONTACT_FIELDS
 
 SYSTEM = "exact"
@@ -49,9 +49,9 @@ class ExactContactsConnector:
         self.api = api_url.rstrip("/")
         self._division = division
         self.filter_offset_minutes = filter_offset_minutes
-        maps = [FieldMap(p, p, EXACT_DATE if spec.kind == "date" else TEXT, writable=not spec.read_only)
-                for p, spec in self.fields.items()]
-        self.mapper = RecordMapper(self.entity, maps)
+        self.mapper = mapper_for(type(self), self.entity, self.fields, lambda: [
+            FieldMap(p, p, EXACT_DATE if spec.kind == "date" else TEXT, writable=not spec.read_only)
+            for p, spec in self.fields.items()])
         self._select = ",".join(["ID", "Modified", *self.mapper.wire_names()])
 
     def __repr__(self) -> str:

@@ -203,7 +203,8 @@ class SystemClient:
         self.wire = wire
         self.clock = clock or SystemClock()
         self.retry = retry or RetryPolicy()
-        self.rng = random.Random(seed)
+        self._seed = seed
+        self._rng: random.Random | None = None  # seeded on first use: most clients never retry
         self.redact = redactor or Redactor()
         self.auth: Auth | None = None
         self.stats = Stats()
@@ -213,6 +214,13 @@ class SystemClient:
         self._transport = transport
         self._timeout = timeout
         self._http: httpx.Client | None = None  # made on first use: a client a wire answers never needs it
+
+    @property
+    def rng(self) -> random.Random:
+        """The jitter of this client's backoff, seeded with its ``seed``."""
+        if self._rng is None:
+            self._rng = random.Random(self._seed)
+        return self._rng
 
     @property
     def _client(self) -> httpx.Client:

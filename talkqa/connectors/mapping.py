@@ -64,6 +64,19 @@ class RecordMapper:
         return [m.wire for m in self.maps]
 
 
+_MAPPERS: dict[tuple[type, str], tuple[Mapping[str, Any], RecordMapper]] = {}
+
+
+def mapper_for(owner: type, entity: str, fields: Mapping[str, Any],
+               build: Callable[[], Iterable[FieldMap]]) -> RecordMapper:
+    """The mapper of a connector class for ``fields`` (its field specs), built from ``build()`` once:
+    a mapper never changes, and a test makes a connector per example."""
+    found = _MAPPERS.get((owner, entity))
+    if found is None or found[0] is not fields:
+        found = _MAPPERS[(owner, entity)] = (fields, RecordMapper(entity, build()))
+    return found[1]
+
+
 def odata_string(value: str) -> str:
     """An OData string literal: ``'it''s'``."""
     return "'" + value.replace("'", "''") + "'"

@@ -23,7 +23,7 @@ from talkqa.connectors.base import (
 )
 from talkqa.connectors.codecs import ISO_DATE, PO_V1_DATE, TEXT, CodecError, format_ticks, get_path, ticks, unflatten
 from talkqa.connectors.http import Response, SystemClient, error_detail, path_of
-from talkqa.connectors.mapping import FieldMap, RecordMapper, create_once, handed_out, odata_string
+from talkqa.connectors.mapping import FieldMap, create_once, handed_out, mapper_for, odata_string
 from talkqa.systems.powerofficego.fields import POWEROFFICE_CONTACTPERSON_FIELDS, POWEROFFICE_SUPPLIER_FIELDS
 
 SYSTEM = "powerofficego"
@@ -84,8 +84,8 @@ class ContactPersonV1Connector:
         self.default_parent = _parse_parent(default_parent) if default_parent else None
         self.page_size = page_size
         self.parent_page_size = parent_page_size
-        maps = [FieldMap(path, path, PO_V1_DATE if spec.kind == "date" else TEXT) for path, spec in self.fields.items()]
-        self.mapper = RecordMapper(self.entity, maps)
+        self.mapper = mapper_for(type(self), self.entity, self.fields, lambda: [
+            FieldMap(path, path, PO_V1_DATE if spec.kind == "date" else TEXT) for path, spec in self.fields.items()])
 
     def __repr__(self) -> str:
         return f"ContactPersonV1Connector({self.base!r})"
@@ -296,8 +296,8 @@ class SupplierPersonV2Connector:
         self.base = base_url.rstrip("/")
         self.page_size = page_size
         self.scan_addresses = scan_addresses
-        maps = [FieldMap(path, path, ISO_DATE if spec.kind == "date" else TEXT) for path, spec in self.fields.items()]
-        self.mapper = RecordMapper(self.entity, maps)
+        self.mapper = mapper_for(type(self), self.entity, self.fields, lambda: [
+            FieldMap(path, path, ISO_DATE if spec.kind == "date" else TEXT) for path, spec in self.fields.items()])
 
     def __repr__(self) -> str:
         return f"SupplierPersonV2Connector({self.base!r})"

@@ -33,6 +33,16 @@ def basic_credentials(request: Request) -> tuple[str, str] | None:
 
 
 def bearer_token(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
+    """The token of an ``Authorization: Bearer`` header, or None (read off the scope once per request:
+    the simulator's core and its handler both ask)."""
+    scope = request.scope
+    if _BEARER in scope:
+        return scope[_BEARER]  # type: ignore[no-any-return]
+    header = next((v for k, v in scope["headers"] if k == b"authorization"), b"").decode("latin-1")
     scheme, _, value = header.partition(" ")
-    return value.strip() or None if scheme.lower() == "bearer" else None
+    token = scope[_BEARER] = value.strip() or None if scheme.lower() == "bearer" else None
+    return token
+
+
+#: where a request's scope keeps its bearer token once read
+_BEARER = "talkqa.bearer"

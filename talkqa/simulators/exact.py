@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import re
 import uuid
@@ -28,6 +29,17 @@ READ_ONLY = ("ID", "FullName", "Modified", "Created", "Division")
 PROPERTIES = WRITABLE + READ_ONLY
 DATE_PROPS = ("BirthDate", "Modified", "Created")
 MAX_CURSORS = 1000
+
+
+@functools.lru_cache(maxsize=256)
+def _selected(raw: str | None) -> frozenset[str] | str | None:
+    """The properties a ``$select`` names (None: all of them), or the first unknown name (a connector
+    sends the same few selects again and again)."""
+    if not raw or raw.strip() == "*":
+        return None
+    names = [n.strip() for n in raw.split(",") if n.strip()]
+    unknown = [n for n in names if n not in PROPERTIES]
+    return unknown[0] if unknown else frozenset(names)
 
 
 #: where a request's scope keeps the rate-limit headers its answer carries (set by ``_access``)
@@ -280,18 +292,14 @@ class ExactSimulator(Simulator):
         uri = f"{base}/api/v1/{contact['Division']}/crm/Contacts(guid'{contact['ID']}')"
         return {"__metadata": {"uri": uri, "type": CONTACT_TYPE}, **contact}
 
-    def _select(self, request: Request) -> list[str] | None:
-        raw = query_of(request).get("$select")
-        if not raw or raw.strip() == "*":
-            return None
-        names = [n.strip() for n in raw.split(",") if n.strip()]
-        unknown = [n for n in names if n not in PROPERTIES]
-        if unknown:
-            raise Reply(self.error_response(400, f"Invalid $select: property '{unknown[0]}' does not exist."))
+    def _select(self, request: Request) -> frozenset[str] | None:
+        names = _selected(query_of(request).get("$select"))
+        if isinstance(names, str):
+            raise Reply(self.error_response(400, f"Invalid $select: property '{names}' does not exist."))
         return names
 
     @staticmethod
-    def _project(record: dict[str, Any], names: list[str] | None) -> dict[str, Any]:
+    def _project(record: dict[str, Any], names: frozenset[str] | None) -> dict[str, Any]:
         if names is None:
             return record
         return {k: v for k, v in record.items() if k == "__metadata" or k in names}
