@@ -191,12 +191,12 @@ class Flow:
     def governs_reverse(self, mapping: Mapping) -> bool:
         return mapping in self.reverse_rows
 
-    @property
+    @cached_property
     def source_label(self) -> str:
         """The entity with its qualifiers, as a registry key: ``Customers (human data)``."""
         return " ".join([self.source_entity, *(f"({q})" for q in self.source_qualifiers)])
 
-    @property
+    @cached_property
     def target_label(self) -> str:
         return " ".join([self.target_entity, *(f"({q})" for q in self.target_qualifiers)])
 

@@ -557,10 +557,9 @@ class Backends:
 
     def get(self, name: str) -> Backend:
         if name not in self._made:
-            from generator.model import document_from_json
             from talkqa.runtime.backends import BACKENDS
 
-            documents = [document_from_json(d) for d in self.config.stash.get(DOCUMENTS, [])]
+            documents = [document_of(d) for d in self.config.stash.get(DOCUMENTS, [])]
             from talkqa.settings import setting
 
             self._made[name] = BACKENDS[name](
@@ -665,6 +664,19 @@ def reproduce(nodeid: str, *, backend: str, sut: str = "reference", fuzz_profile
 
 
 _STATE_DIRS = itertools.count()
+_DOCUMENTS: dict[int, tuple[dict[str, Any], Any]] = {}
+
+
+def document_of(data: dict[str, Any]) -> Any:
+    """The :class:`~generator.model.Document` of a generated module's ``DOCUMENT``, read once per module:
+    every test of the module passes the same dict, and a document is immutable (reading a large one cost
+    half a millisecond per test, and what its flows work out once was worked out again per test)."""
+    found = _DOCUMENTS.get(id(data))
+    if found is None or found[0] is not data:
+        from generator.model import document_from_json
+
+        found = _DOCUMENTS[id(data)] = (data, document_from_json(data))
+    return found[1]
 
 
 def state_dir(request: pytest.FixtureRequest, factory: pytest.TempPathFactory) -> Path:
@@ -681,7 +693,6 @@ def talkqa_check(
 ) -> Iterator[Callable[[dict[str, Any], dict[str, Any]], None]]:
     from vcr.errors import CannotOverwriteExistingCassetteException
 
-    from generator.model import document_from_json
     from talkqa.runtime.checks import CHECKS, Unsupported
 
     benches = []
@@ -690,7 +701,7 @@ def talkqa_check(
         missing = recording_missing(request, case)
         if judged_in_batch(request, talkqa_backend, document, case):
             return
-        doc = document_from_json(document)
+        doc = document_of(document)
 
         def check() -> None:
             bench = talkqa_backend.bench(doc, state_dir(request, tmp_path_factory), flow=case.get("flow"))
@@ -845,7 +856,6 @@ def talkqa_fuzz(
 ) -> Callable[[dict[str, Any], dict[str, Any]], None]:
     from vcr.errors import CannotOverwriteExistingCassetteException
 
-    from generator.model import document_from_json
     from talkqa.runtime.checks import Unsupported
     from talkqa.runtime.fuzz import run_fuzz
 
@@ -853,7 +863,7 @@ def talkqa_fuzz(
         missing = recording_missing(request, case)
         if judged_in_batch(request, talkqa_backend, document, case):
             return
-        doc = document_from_json(document)
+        doc = document_of(document)
 
         def fuzz() -> None:
             examples = planned_examples(request, talkqa_backend, doc)
@@ -1002,7 +1012,6 @@ def batched(request: pytest.FixtureRequest, backend: Backend, document: dict[str
     the batch for every selected batchable case of it."""
     if not batch_on(request.config, backend):
         return None
-    from generator.model import document_from_json
     from talkqa.runtime.batch import draw_values, run_batch
 
     cache = request.config.stash.setdefault(BATCHES, {})
@@ -1017,7 +1026,7 @@ def batched(request: pytest.FixtureRequest, backend: Backend, document: dict[str
         from talkqa.runtime.fuzz import empty_refused
         from talkqa.settings import setting
 
-        doc = document_from_json(document)
+        doc = document_of(document)
         folder = request.config._tmp_path_factory.mktemp("batch")  # type: ignore[attr-defined]
         probes = iter(range(10**9))
         try:

@@ -223,3 +223,43 @@ def test_a_bad_document_among_good_ones_keeps_its_module_and_removes_nothing(tmp
     assert after["test_alpha_beta.py"] != before["test_alpha_beta.py"], "the good document was not generated"
     for kept in ("test_gamma_delta.py", "test_eps_zeta.py", "conftest.py"):
         assert after[kept] == before[kept], f"{kept} changed"
+
+
+# -- many documents: rendered by a process per CPU ----------------------------------------------------
+
+
+def many_docs(folder: Path, n: int) -> dict[str, Path]:
+    names = [f"Sys{i:03d}" for i in range(n)]
+    return write_docs(folder, {f"{a.lower()}-beta.rst": document(a, "Beta", ROWS_A if i % 2 else ROWS_B)
+                               for i, a in enumerate(names)})
+
+
+def test_many_documents_render_in_parallel_to_the_same_bytes_and_report_a_bad_one(
+    tmp_path: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Over PARALLEL_FROM documents to render, workers render them into the cache: the suite is byte for
+    byte what one process writes, and a bad document among them is reported as in one process."""
+    docs = many_docs(tmp_path / "spec", suite_files.PARALLEL_FROM + 6)
+    bad = sorted(docs.values())[len(docs) // 2]
+    bad.write_bytes(BAD_DOCUMENTS["not-utf8"][0])
+    monkeypatch.setattr(suite_files, "_workers", lambda: 2)  # two workers even on a one-CPU machine
+
+    def not_here(*args: object, **kwargs: object) -> None:
+        raise AssertionError("parsed in the calling process, not by a worker")
+
+    with monkeypatch.context() as here:  # the workers are fresh processes: they parse as ever
+        here.setattr(suite_files, "parse_text", not_here)
+        parallel = run_generate(str(tmp_path / "spec"), "--out", str(tmp_path / "parallel"))
+    assert parallel.exit_code == 2
+    assert re.search(rf"^{re.escape(str(bad))}:4: error: \S", parallel.stderr, re.MULTILINE), parallel.stderr
+    rendered = sorted(cache_dir.iterdir())
+    assert len(rendered) == len(docs) - 1, "the workers filled the cache with every good document"
+
+    for entry in rendered:
+        entry.unlink()
+    monkeypatch.setattr(suite_files, "PARALLEL_FROM", 10**9)  # one process
+    single = run_generate(str(tmp_path / "spec"), "--out", str(tmp_path / "single"))
+    assert single.exit_code == 2
+    assert single.stderr == parallel.stderr
+    assert contents(tmp_path / "parallel") == contents(tmp_path / "single")
+    assert len(contents(tmp_path / "single")) == len(docs)  # every good module and the conftest

@@ -97,12 +97,13 @@ class Credentials:
 
     @classmethod
     def fresh(cls) -> Credentials:
+        raw = secrets.token_hex(36)  # one read of the system's randomness for all five (a tenant per reset)
         return cls(
-            token=f"gen-token-{secrets.token_hex(8)}",
-            client_id=f"gen-client-{secrets.token_hex(4)}",
-            client_secret=f"gen-secret-{secrets.token_hex(8)}",
-            refresh_token=f"gen-refresh-{secrets.token_hex(8)}",
-            api_key=f"gen-key-{secrets.token_hex(8)}",
+            token=f"gen-token-{raw[:16]}",
+            client_id=f"gen-client-{raw[16:24]}",
+            client_secret=f"gen-secret-{raw[24:40]}",
+            refresh_token=f"gen-refresh-{raw[40:56]}",
+            api_key=f"gen-key-{raw[56:72]}",
         )
 
 
