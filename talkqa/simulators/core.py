@@ -129,6 +129,7 @@ class Simulator:
         self.api_calls = 0  # every request answered since start (a reset keeps it: a run's cost)
         self.faults_fired = 0  # of them, the ones a scheduled fault answered
         self._routes: list[_Route] = []
+        self._matched: dict[str, tuple[tuple[_Route, dict[str, str]], ...]] = {}
         stored = self._journal.load() if self._journal else None
         self.state = self.empty_state() if stored is None else self.load_state(stored)
         self.app = Starlette(routes=[Route("/{path:path}", self._handle, methods=ALL_METHODS)])
@@ -182,18 +183,27 @@ class Simulator:
     def route(self, method: str, pattern: str, handler: Handler, *, ignore_case: bool = False) -> None:
         flags = re.IGNORECASE if ignore_case else 0
         self._routes.append(_Route(method, re.compile(pattern, flags), handler))
+        self._matched.clear()
+
+    def _matches(self, path: str) -> tuple[tuple[_Route, dict[str, str]], ...]:
+        """The routes whose pattern matches ``path``, in order, with their groups (worked out once per
+        path: a connector asks the same few paths again and again)."""
+        found = self._matched.get(path)
+        if found is None:
+            if len(self._matched) > 4096:
+                self._matched.clear()
+            found = self._matched[path] = tuple(
+                (r, m.groupdict()) for r in self._routes if (m := r.regex.fullmatch(path)) is not None)
+        return found
 
     async def _dispatch(self, request: Request, path: str) -> Response:
         allowed: list[str] = []
-        for r in self._routes:
-            m = r.regex.fullmatch(path)
-            if not m:
-                continue
+        for r, groups in self._matches(path):
             if r.method != request.method:
                 allowed.append(r.method)
                 continue
             try:
-                return await r.handler(request, **m.groupdict())
+                return await r.handler(request, **groups)
             except Reply as reply:
                 return reply.response
         if allowed:

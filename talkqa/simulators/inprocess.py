@@ -96,6 +96,13 @@ class InProcessTransport(httpx.MockTransport):
             done = True
             return {"type": "http.request", "body": body, "more_body": False}
 
+        response = None
+        if self.endpoint is not None:
+            request_type, plain = _starlette()
+            response = await self.endpoint(request_type(scope, receive))
+            if type(response) in plain and response.background is None:
+                # what such a response sends (Response.__call__): its status, headers and body, read off it
+                return response.status_code, list(response.raw_headers), response.body
         status: int | None = None
         answer_headers: list[tuple[bytes, bytes]] = []
         chunks: list[bytes] = []
@@ -108,10 +115,7 @@ class InProcessTransport(httpx.MockTransport):
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
 
-        if self.endpoint is not None:
-            from starlette.requests import Request
-
-            response = await self.endpoint(Request(scope, receive))
+        if response is not None:
             await response(scope, receive, send)
         else:
             await self.app(scope, receive, send)
@@ -123,6 +127,16 @@ class InProcessTransport(httpx.MockTransport):
     def shutdown(self) -> None:
         if not self._loop.is_closed():
             self._loop.close()
+
+
+@functools.cache
+def _starlette() -> tuple[type[Request], tuple[type, ...]]:
+    """Starlette's request type, and the response types whose ASGI call only sends their status, headers
+    and body (imported when a simulator first answers: a replay run never loads Starlette)."""
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse, Response
+
+    return Request, (Response, JSONResponse)
 
 
 class _Rest:

@@ -47,10 +47,12 @@ class MemoryState:
         return _Transaction(self)
 
     def _set(self, table: dict[Any, Any], key: Any, value: Any) -> None:
-        """``table[key] = value`` (``_MISSING``: delete), undone if the transaction fails."""
-        with _Transaction(self):
-            old = table.get(key, _MISSING)
-            self._undo.append(lambda: _put(table, key, old))
+        """``table[key] = value`` (``_MISSING``: delete), undone if the transaction it is part of fails
+        (holding the lock, a transaction under way is this thread's; outside one the write stands alone)."""
+        with self._lock:
+            if self._depth:
+                old = table.get(key, _MISSING)
+                self._undo.append(lambda: _put(table, key, old))
             _put(table, key, value)
 
     # -- links ---------------------------------------------------------------------------------
