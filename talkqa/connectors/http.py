@@ -208,7 +208,8 @@ class SystemClient:
         self.redact = redactor or Redactor()
         self.auth: Auth | None = None
         self.stats = Stats()
-        self._limiters = {api: RateLimiter(self.clock, n, per) for api, (n, per) in (limits or {}).items()}
+        self._limits = dict(limits or {})
+        self._limiters: dict[str, RateLimiter] = {}  # made on an API's first request
         headers = {"Accept": "application/json", **(default_headers or {})}
         self._headers = headers
         self._transport = transport
@@ -349,7 +350,8 @@ class SystemClient:
     def _limiter(self, api: str) -> RateLimiter:
         limiter = self._limiters.get(api)
         if limiter is None:
-            limiter = self._limiters[api] = RateLimiter(self.clock, 1_000_000_000, 1.0)
+            n, per = self._limits.get(api, (1_000_000_000, 1.0))
+            limiter = self._limiters[api] = RateLimiter(self.clock, n, per)
         return limiter
 
     def _retry_or_raise(self, where: str, attempt: int, exc: Exception, *, outcome_known: bool) -> None:

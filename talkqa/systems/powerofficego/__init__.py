@@ -54,13 +54,19 @@ class _Handle(TenantSimulators):
         return PowerOfficeSimulator(keys, settings=PowerOfficeSettings(rate_limits=self.rate_limits), clock=self.clock)
 
     def config(self, key: SystemKey) -> PowerOfficeConfig:
+        """The tenant's config, made once per simulator: its keys are the simulator's own (a reset keeps
+        them, as a real account's), and a config is immutable."""
         sim = self._sim(key.tenant)
-        info = {"poweroffice": {"url": sim.url}, "credentials": {"poweroffice": {
-            "application_key": sim.keys.application_key, "client_key": sim.keys.client_key,
-            "subscription_key": sim.keys.subscription_key}}}
-        po = Endpoints.from_simulators(info, token_store=None, rate_limits=self.rate_limits).poweroffice
-        assert po is not None
-        return po
+        made = self.__dict__.setdefault("_configs", {})
+        found = made.get(key.tenant)
+        if found is None or found[0] is not sim:
+            info = {"poweroffice": {"url": sim.url}, "credentials": {"poweroffice": {
+                "application_key": sim.keys.application_key, "client_key": sim.keys.client_key,
+                "subscription_key": sim.keys.subscription_key}}}
+            po = Endpoints.from_simulators(info, token_store=None, rate_limits=self.rate_limits).poweroffice
+            assert po is not None
+            found = made[key.tenant] = (sim, po)
+        return found[1]  # type: ignore[no-any-return]
 
 
 
