@@ -4,6 +4,10 @@
     python benchmarks/corpus.py --sample 60          # every k-th document, about 60 of them
     python benchmarks/corpus.py --no-fuzz            # mapping, link and match checks only
 
+To compare two commits, run each one's own copy of this script (a worktree of the older one), from a
+folder outside both: it starts ``talkqa check`` in its own repository, whose folder comes first on that
+process's path, so ``PYTHONPATH`` cannot switch the code it measures.
+
 Runs ``talkqa check CORPUS -n 2 --fuzz-profile ci`` (the generated suite against the reference sync,
 on each system's simulator: the faithful PowerOffice Go and Exact Online ones, the generic one for the
 rest) and prints:
