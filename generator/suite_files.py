@@ -139,7 +139,7 @@ def _render_quietly(path: Path) -> str | None:
 
 def _rendered_in_parallel(documents: list[Path]) -> dict[Path, str]:
     """The documents not in the cache yet, rendered by one process per CPU when there are many
-    (parsing is most of a large run's start: 1,214 documents took 23 s in one process)."""
+    (parsing is most of a large run's start: the 1,214 corpus documents took about 25 s in one process)."""
     todo = []
     for doc in documents:
         with contextlib.suppress(OSError):

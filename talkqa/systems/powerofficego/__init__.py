@@ -46,6 +46,10 @@ class _Session(SystemSession):
 class _Handle(TenantSimulators):
     """One PowerOffice Go simulator per tenant, started on first use."""
 
+    def __init__(self, clock: Clock, rate_limits: bool, in_process: bool = False) -> None:
+        super().__init__(clock, rate_limits, in_process)
+        self._configs: dict[str, tuple[Any, PowerOfficeConfig]] = {}  # tenant -> (its simulator, config)
+
     def make(self, tenant: str) -> Any:
         from talkqa.simulators.poweroffice import PowerOfficeKeys, PowerOfficeSettings, PowerOfficeSimulator
 
@@ -57,16 +61,15 @@ class _Handle(TenantSimulators):
         """The tenant's config, made once per simulator: its keys are the simulator's own (a reset keeps
         them, as a real account's), and a config is immutable."""
         sim = self._sim(key.tenant)
-        made = self.__dict__.setdefault("_configs", {})
-        found = made.get(key.tenant)
+        found = self._configs.get(key.tenant)
         if found is None or found[0] is not sim:
             info = {"poweroffice": {"url": sim.url}, "credentials": {"poweroffice": {
                 "application_key": sim.keys.application_key, "client_key": sim.keys.client_key,
                 "subscription_key": sim.keys.subscription_key}}}
             po = Endpoints.from_simulators(info, token_store=None, rate_limits=self.rate_limits).poweroffice
             assert po is not None
-            found = made[key.tenant] = (sim, po)
-        return found[1]  # type: ignore[no-any-return]
+            found = self._configs[key.tenant] = (sim, po)
+        return found[1]
 
 
 
