@@ -140,14 +140,16 @@ def _render_quietly(path: Path) -> str | None:
 def _rendered_in_parallel(documents: list[Path]) -> dict[Path, str]:
     """The documents not in the cache yet, rendered by one process per CPU when there are many
     (parsing is most of a large run's start: the 1,214 corpus documents took about 25 s in one process)."""
+    if len(documents) < PARALLEL_FROM or _workers() < 2:
+        return {}
     todo = []
     for doc in documents:
         with contextlib.suppress(OSError):
             if not _cached_path(doc, doc.read_bytes()).exists():
                 todo.append(doc)
-    workers = min(_workers(), len(todo) // (PARALLEL_FROM // 2) or 1)
-    if len(todo) < PARALLEL_FROM or workers < 2:
+    if len(todo) < PARALLEL_FROM:
         return {}
+    workers = _workers()
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 

@@ -32,7 +32,6 @@ Handler = Callable[..., Awaitable[Response]]
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
-
 def query_of(request: Request) -> QueryParams:
     """``request.query_params``, parsed once per distinct query string (a connector asks the same few
     queries again and again; the parsed form is immutable, so one copy serves every request)."""
@@ -59,6 +58,7 @@ def base_of(request: Request) -> str:
 
 
 _BASES: dict[tuple[Any, ...], str] = {}
+
 
 class Reply(Exception):
     """Raised by a handler to answer at once with ``response``."""
