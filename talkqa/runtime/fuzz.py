@@ -27,6 +27,7 @@ from hypothesis import HealthCheck, Phase, example, given, settings
 from generator.model import Document, Policy
 from talkqa.connectors.base import ConnectorError
 from talkqa.connectors.codecs import get_path, set_path
+from talkqa.runtime import draws
 from talkqa.runtime.bench import Bench
 from talkqa.runtime.cassettes import fast_replay, unplayed
 from talkqa.runtime.checks import (
@@ -282,27 +283,40 @@ def run_fuzz(request: pytest.FixtureRequest, backend: Any, document: Document, c
             domain = dataclasses.replace(domain, empty_ok=False)
     values = strategy(domain)
     current = None
+    filter_saw: list[Any] = []  # every candidate the filter below is asked about
+    rejected = 0
     if case["direction"] == "reverse":
         # an edit to the value the origin already holds is no edit: the sync rightly writes nothing
         current = get_path(probe.record_for(flow, "source", src, case["line"] * 10 + 2), row.source)
-        values = values.filter(lambda v: not same(v, current))
+
+        def other_than_current(v: Any) -> bool:
+            nonlocal rejected
+            filter_saw.append(draws.snapshot(v))
+            rejected += same(v, current)
+            return not same(v, current)
+
+        values = values.filter(other_than_current)
 
     edges = edge_examples(domain)
     drawn = None
     if examples is not None:
         edges = edges[: max(0, examples - 1)]
         drawn = examples - len(edges)
+    explicit = [e for e in edges if case["direction"] != "reverse" or not same(e, current)]
+    # what Hypothesis fed an earlier test with this strategy, when it would feed this one the same
+    memo = draws.key_for(fuzz_settings(request.config, drawn), (domain, case["direction"] == "reverse"))
+    fed: list[Any] = []
 
     @given(value=values)
     @fuzz_settings(request.config, drawn)
     def survives(value: Any) -> None:
         run_example(value)
 
-    for edge in reversed(edges):
-        if case["direction"] != "reverse" or not same(edge, current):
-            survives = example(value=edge)(survives)
+    for edge in reversed(explicit):
+        survives = example(value=edge)(survives)
 
     def run_example(value: Any) -> None:
+        fed.append(draws.snapshot(value))
         if cassette is not None:
             cassette.rewind()
             state["table"] = {}
@@ -329,7 +343,19 @@ def run_fuzz(request: pytest.FixtureRequest, backend: Any, document: Document, c
             raise failure
 
     try:
-        survives()
+        again = draws.remembered(memo, (lambda v: same(v, current)) if case["direction"] == "reverse" else None)
+        if again is not None:
+            try:
+                draws.feed(run_example, [*explicit, *again])
+            except Exception:  # a failure: Hypothesis runs from the start, finds it again and shrinks it
+                again = None
+        if again is None:
+            fed.clear()
+            filter_saw.clear()
+            rejected = 0
+            survives()
+            if fed[: len(explicit)] == explicit:  # Hypothesis runs the explicit examples first, in order
+                draws.remember(memo, fed[len(explicit):], filter_saw, rejected)
     except Unsupported:
         raise
     finally:
