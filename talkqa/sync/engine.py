@@ -272,6 +272,7 @@ class _Plan:
     writeback: list[Row]
     targets: dict[str, list[Row]]
     reverse: dict[str, Row]
+    ref_mapped: bool  # the document maps the field the target keeps the sync's external reference in
 
     @classmethod
     def of(cls, engine: SyncEngine, index: int, flow: Flow, src: ResourceConnector, tgt: ResourceConnector) -> _Plan:
@@ -310,8 +311,10 @@ class _Plan:
             row.target: row for row in flow.reverse_rows
             if row.source != src_id and not (tgt_id and row.target == tgt_id) and not read_only(src, row.source)
         }
+        ref_field = getattr(tgt, "external_ref_field", None)
         return cls(engine._keys[index], engine._wm_keys[index], f"{engine.document.system_key('target')}:"
-                   f"{flow.target_label}", src_id, tgt_id, row_conditions, writeback, targets, reverse)
+                   f"{flow.target_label}", src_id, tgt_id, row_conditions, writeback, targets, reverse,
+                   bool(ref_field) and ref_field in targets)
 
 
 class _FlowRun:
@@ -344,6 +347,7 @@ class _FlowRun:
         self.writeback = plan.writeback
         self.targets = {k: list(v) for k, v in plan.targets.items()}  # copies: a mutant may change its own
         self.reverse = dict(plan.reverse)
+        self.ref_mapped = plan.ref_mapped
 
     def run(self) -> None:
         failed = False
@@ -454,7 +458,9 @@ class _FlowRun:
 
     def _create(self, change: Change) -> str:
         ref = self.state.intent(self.key, change.id)
-        target_id = self.tgt.find_by_external_ref(ref) if ref else None
+        # where the document maps the target's reference field, its value is the document's: no reference
+        # is written there, so none is looked for (docs/sync.md, "Crash safety")
+        target_id = self.tgt.find_by_external_ref(ref) if ref and not self.ref_mapped else None
         values = self._forward_values(change.record)
         if target_id is None:
             ref = ref or external_ref(self.key, change.id)
@@ -468,7 +474,7 @@ class _FlowRun:
             if complete is not None:  # what the target requires on create but the document does not map
                 body = complete(body)
             self.engine.wrote(self.tgt)
-            target_id = self.tgt.create(body, external_ref=ref)
+            target_id = self.tgt.create(body, external_ref=None if self.ref_mapped else ref)
             self.summary.created += 1
         else:
             self.summary.linked += 1

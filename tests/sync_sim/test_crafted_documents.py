@@ -44,3 +44,21 @@ def test_merge_or_create_links_the_matching_exact_contact_instead_of_creating(h:
     mark = h.mark()
     assert h.sync().writes == 0
     assert h.writes_since(mark) == []
+
+
+def test_a_row_into_the_field_exact_keeps_the_sync_reference_in_carries_the_documents_value(
+    h: Harness, tmp_path: Path,
+) -> None:
+    """The connector keeps the sync's external reference in ``Notes``; a document that maps ``Notes`` owns
+    it: the value arrives, and no reference overwrites it (nor an empty value)."""
+    h.use(write(tmp_path, flow("Contactperson", "Contacts", [*CONTACTPERSON_ROWS, ("emailAddress", "Notes")])))
+    ann = h.contact_person(firstName="Ann", lastName="Aas", emailAddress="ann@example.com")
+    bo = h.contact_person(firstName="Bo", lastName="Berg")
+    h.sync()
+    assert h.raw_exact(h.target_of(0, ann))["Notes"] == "ann@example.com"
+    assert h.raw_exact(h.target_of(0, bo))["Notes"] in (None, "")
+    h.v1().update(ann, {"emailAddress": "ann@example.org"})
+    h.sync()
+    assert h.raw_exact(h.target_of(0, ann))["Notes"] == "ann@example.org"
+    mark = h.mark()
+    assert h.sync().writes == 0 and h.writes_since(mark) == []
