@@ -4,7 +4,6 @@ from __future__ import annotations
 import threading
 from collections import deque
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 
 from talkqa.clock import Clock
 
@@ -43,6 +42,12 @@ class Budget:
     reset_ms: int  # epoch milliseconds
 
 
+def next_utc_midnight(moment: float) -> float:
+    """The epoch seconds of the first UTC midnight after ``moment`` (a POSIX day is 86,400 seconds long,
+    and day 0 began at UTC midnight)."""
+    return (moment // 86_400 + 1) * 86_400
+
+
 class ExactBudget:
     """Exact Online: a minutely window (from the first call) and a daily one (until UTC midnight)."""
 
@@ -57,8 +62,7 @@ class ExactBudget:
     def hit(self, key: str) -> tuple[bool, Budget, Budget]:
         """Count one call; returns (allowed, minutely budget, daily budget) after it."""
         now = self._clock.now()
-        midnight = datetime.fromtimestamp(now, UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-        day_end = (midnight + timedelta(days=1)).timestamp()
+        day_end = next_utc_midnight(now)
         with self._lock:
             m_start, m_count = self._minute.get(key, (now, 0))
             if now >= m_start + 60:

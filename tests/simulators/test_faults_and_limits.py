@@ -1,12 +1,17 @@
 """Fault injection (each kind, targeting, seeded probability) and the vendors' rate limits."""
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sim_clients import ExactClient, PowerOfficeClient
 
 from talkqa.simulators.faults import Fault, FaultPlan
 from talkqa.simulators.launcher import Simulators
+from talkqa.simulators.ratelimit import next_utc_midnight
 
 SUPPLIER = {"Name": "Acme AS"}
 
@@ -122,3 +127,10 @@ def test_exact_daily_limit(simulators: Simulators) -> None:
     exact = ExactClient(simulators)
     codes = [exact.request("GET", exact.contacts).status_code for _ in range(4)]
     assert codes == [200, 200, 200, 429]
+
+
+@given(st.floats(min_value=0, max_value=4_102_444_800, allow_nan=False))  # 1970 to 2100
+def test_the_daily_window_ends_at_the_next_utc_midnight(moment: float) -> None:
+    end = datetime.fromtimestamp(next_utc_midnight(moment), UTC)
+    assert (end.hour, end.minute, end.second, end.microsecond) == (0, 0, 0, 0)
+    assert 0 < next_utc_midnight(moment) - moment <= 86_400
