@@ -43,7 +43,10 @@ class GenericConnector:
         self.fields: Mapping[str, FieldSpec] = schema.fields
         self.id_path = schema.id_path
         self.id_field = profile.id_field or schema.id_path
-        self.external_ref_field = None  # kept in the profile's ref field, outside the mapped fields
+        # the sync's external reference is kept in the profile's ref field, which no document maps as a rule;
+        # one that does owns it (the reference sync then writes no reference there: docs/sync.md)
+        self.external_ref_field: str | None = next(
+            (path for path in schema.fields if profile.wire_name(path) == profile.ref_field), None)
         self.url = base_url.rstrip("/") + profile.entity_path(schema.entity)
         self._lists = tuple(sorted(profile.lists, key=len, reverse=True))
         self.mapper = _Mapper(self)
