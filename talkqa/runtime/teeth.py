@@ -303,6 +303,12 @@ def _unowned(bench: Bench, flow: Flow, connector: ResourceConnector, side: str) 
     return [p for p in _comparable(connector) if p not in mapped]
 
 
+def _assigned(connector: ResourceConnector, path: str) -> bool:
+    """A field the system assigns (read-only), other than the identifier (which an edit does not move)."""
+    spec = connector.fields.get(path)
+    return spec is not None and spec.read_only and path != id_path(connector)
+
+
 def _snapshot(connector: ResourceConnector, record_id: str) -> dict[str, Any]:
     flat = flatten(connector.get(record_id))
     return {p: flat.get(p) for p in _comparable(connector)}
@@ -339,6 +345,10 @@ def collateral_split(bench: Bench, case: dict[str, Any], flow: Flow, src: Resour
         raise _none_left("collateral damage", skipped)
     seed = case["line"] * 10 + 8
     head = f"{where(bench, case)} [{case['check']}]: {case['statement']}"
+    # a row from a field its system assigns (a stamp of the last write) carries whatever the system assigns
+    # anew when any field of the record is edited: its other side may change with every edit
+    stamped = {SOURCE: {r.source for r in flow.synced_mappings if _assigned(tgt, r.target)},
+               TARGET: {r.target for r in flow.synced_mappings if _assigned(src, r.source)}}
 
     def arrange(bench: Bench) -> tuple[str, str, dict[tuple[str, str], set[str]], dict[str, dict[str, Any]]]:
         source_id, target_id, _created = linked_pair(bench, case, flow, src, tgt, seed)
@@ -391,8 +401,10 @@ def collateral_split(bench: Bench, case: dict[str, Any], flow: Flow, src: Resour
                 # field or into the same target field: a fan-out or fan-in the document states
                 siblings = [r for r in flow.synced_mappings if r is not row and (r.source == row.source
                                                                                  or r.target == row.target)]
-                allowed = {SOURCE: {row.source, *derived.get((SOURCE, row.source), ()), *(r.source for r in siblings)},
-                           TARGET: {row.target, *derived.get((TARGET, row.target), ()), *(r.target for r in siblings)}}
+                allowed = {SOURCE: {row.source, *derived.get((SOURCE, row.source), ()), *(r.source for r in siblings),
+                                    *stamped[SOURCE]},
+                           TARGET: {row.target, *derived.get((TARGET, row.target), ()), *(r.target for r in siblings),
+                                    *stamped[TARGET]}}
                 damage = _damage(bench, mark, [(src, source_id, before[SOURCE], allowed[SOURCE]),
                                                (tgt, target_id, before[TARGET], allowed[TARGET])])
                 if damage:

@@ -144,3 +144,16 @@ def test_a_profile_required_path_is_a_required_field_even_when_no_row_names_it()
 def test_an_entity_no_document_names_has_only_an_identifier() -> None:
     found = Schema.from_documents([], {}).entity("acme", "Ghost")
     assert list(found.fields) == ["id"] and found.fields["id"].read_only
+
+
+@given(st.sampled_from(["updated_at", "lastChanged", "meta.modified"]))
+def test_the_field_the_profile_stamps_each_write_with_is_read_only_when_a_row_names_it(stamp: str) -> None:
+    doc = document("Acme", "Zenith", FlowSpec("Person", "Contact", "always", rows=(
+        RowSpec("name", "FullName", '"string"'), RowSpec("changed", stamp, '"string"'),
+        RowSpec(stamp, "Changed", '"string"'))))
+    profiles = {"zenith": Profile(slug="zenith", modified_field=stamp)}  # acme keeps the default profile's
+    schema = Schema.from_documents([doc], profiles)
+    contact, person = schema.entity("zenith", "Contact"), schema.entity("acme", "Person")
+    assert contact.fields[stamp].read_only and not contact.fields["Changed"].read_only
+    assert person.fields[stamp].read_only == (stamp == Profile().modified_field)
+    assert not any(person.fields[p].read_only or contact.fields[q].read_only for p, q in (("name", "FullName"),))

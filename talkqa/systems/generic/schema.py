@@ -91,13 +91,20 @@ class Schema:
                     for rule in flow.match:
                         path = rule.source if side == "source" else rule.target
                         paths.kinds[path].update()  # registers the path; its kind comes from rows
+        from talkqa.systems.generic.profile import DEFAULT
+
         required: dict[tuple[str, str], frozenset[str]] = {}
+        assigned: dict[tuple[str, str], frozenset[str]] = {}
         for (slug, label), paths in seen.items():
             profile = (profiles or {}).get(slug)
             required[(slug, label)] = frozenset(profile.required_for(label) if profile is not None else ())
             for path in required[(slug, label)]:
                 paths.kinds[path].update()  # a field the API requires is a field, named in a document or not
-        return cls({key: _entity(key, paths, required[key]) for key, paths in seen.items()})
+            # a row may name the field the system stamps each write with (the profile's modified_field): the
+            # system assigns it, so it is read-only like the identifier
+            wire = profile or DEFAULT
+            assigned[(slug, label)] = frozenset(p for p in paths.kinds if wire.wire_name(p) == wire.modified_field)
+        return cls({key: _entity(key, paths, required[key], assigned[key]) for key, paths in seen.items()})
 
     def entity(self, slug: str, label: str) -> EntitySchema:
         """The schema of an entity; an entity no document names has only an identifier."""
@@ -135,7 +142,8 @@ def _kind(counts: Counter[str]) -> str:
     return winners[0] if len(winners) == 1 else "string"  # a tie: text holds every one of them
 
 
-def _entity(key: tuple[str, str], paths: _Paths, required: frozenset[str] = frozenset()) -> EntitySchema:
+def _entity(key: tuple[str, str], paths: _Paths, required: frozenset[str] = frozenset(),
+            assigned: frozenset[str] = frozenset()) -> EntitySchema:
     slug, label = key
     names = list(paths.kinds)
     ids = sorted((p for p in names if "." not in p and p.lower() == "id"),
@@ -147,7 +155,8 @@ def _entity(key: tuple[str, str], paths: _Paths, required: frozenset[str] = froz
     for path in sorted(names):
         if path in conflicts or path == id_path:
             continue
-        fields[path] = FieldSpec(path, kind=_kind(paths.kinds[path]), required_on_create=path in required)
+        fields[path] = FieldSpec(path, kind=_kind(paths.kinds[path]), required_on_create=path in required,
+                                 read_only=path in assigned)
     id_kind = _kind(paths.kinds[id_path]) if id_path in paths.kinds else "string"
     fields[id_path] = FieldSpec(id_path, kind="integer" if id_kind == "integer" else "string", read_only=True)
     return EntitySchema(slug, label, fields, id_path, conflicts, tuple(sorted(paths.documents)))
