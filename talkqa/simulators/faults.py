@@ -65,7 +65,7 @@ class FaultPlan:
 
     def __init__(self, seed: int = 0) -> None:
         self._seed = seed
-        self._rng = random.Random(seed)
+        self._rng: random.Random | None = None  # seeded on the first draw after a clear (most plans never draw)
         self._faults: list[Fault] = []
         self._lock = threading.Lock()
 
@@ -76,7 +76,7 @@ class FaultPlan:
     def clear(self) -> None:
         with self._lock:
             self._faults.clear()
-            self._rng = random.Random(self._seed)
+            self._rng = None
 
     def list(self) -> list[dict[str, Any]]:
         with self._lock:
@@ -91,6 +91,12 @@ class FaultPlan:
         with self._lock:
             return list(self._faults)
 
+    def _draw(self) -> float:
+        """The plan's next random number (the lock is held): the same sequence from every clear."""
+        if self._rng is None:
+            self._rng = random.Random(self._seed)
+        return self._rng.random()
+
     def pick(self, method: str, path: str, exclude: tuple[str, ...] = ()) -> Fault | None:
         """The first scheduled fault that matches and wins its draw; it is counted as fired. Faults of
         the kinds ``exclude`` cannot apply to this request (e.g. ``token_expiry`` to a token that was
@@ -99,7 +105,7 @@ class FaultPlan:
             for fault in self._faults:
                 if fault.kind in exclude or not fault.matches(method, path):
                     continue
-                if fault.probability < 1.0 and self._rng.random() >= fault.probability:
+                if fault.probability < 1.0 and self._draw() >= fault.probability:
                     continue
                 fault.fired += 1
                 return fault

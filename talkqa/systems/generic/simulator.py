@@ -178,7 +178,9 @@ class GenericStore:
         key = (slug, tenant or "main")
         found = self._tenants.get(key)
         if found is None:
-            creds = self._credentials.setdefault(key, Credentials.fresh())
+            creds = self._credentials.get(key)
+            if creds is None:  # made once per tenant: its long-lived credentials outlive resets
+                creds = self._credentials[key] = Credentials.fresh()
             found = self._tenants[key] = _Tenant(creds)
             found.tokens.add(creds.token)
             found.refresh_tokens.add(creds.refresh_token)
