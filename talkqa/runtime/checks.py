@@ -742,14 +742,13 @@ def _check_match_links(
     if src_id_rule and tgt_id_rule and near_miss:
         raise Unsupported("identifier match rule: identifiers are assigned by each system and cannot be arranged "
                           "to nearly match")
-    before = bench.ids(tgt)
     if src_id_rule and not tgt_id_rule:  # id == X: the source first, then a target holding its id
+        before = bench.ids(tgt)
         created = bench.record_for(flow, "source", src, seed + 1)
         source_id = bench.create(src, created)
         value: Any = _typed_id(tfield, source_id, near_miss)
         target_id = bench.create(tgt, bench.record_for(flow, "target", tgt, seed, {rule.target: value}))
-        before.discard(target_id)
-        before |= {target_id}
+        before |= {target_id}  # the arranged target is no new record of the sync's
     else:
         if tgt_id_rule:
             target_id = bench.create(tgt, bench.record_for(flow, "target", tgt, seed))
