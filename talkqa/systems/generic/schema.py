@@ -18,6 +18,7 @@ A profile (``talkqa.systems.generic.profile``) can add required fields, lists an
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
@@ -31,6 +32,7 @@ from talkqa.connectors.base import FieldSpec
 KINDS = {"string": "string", "integer": "integer", "float": "float", "boolean": "boolean", "list": "list"}
 
 
+@functools.lru_cache(maxsize=4096)
 def entity_segment(label: str) -> str:
     """``Customers (human data)`` -> ``customers-human-data``: the entity's URL segment."""
     return re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-") or "entity"
