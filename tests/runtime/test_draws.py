@@ -22,7 +22,8 @@ from typing import Any
 import pytest
 
 from talkqa.runtime.results import load
-from tests.spec.docwriter import DocSpec, FlowSpec, RowSpec, render
+from tests.spec.docwriter import DocSpec, FlowSpec, RowSpec
+from tests.systems.helpers import generated_suite
 
 ROWS = (  # fuzz tests are made for string rows; the others give the records more fields
     RowSpec("name", "FullName", '"string"'),
@@ -96,16 +97,8 @@ engine._FlowRun._forward_values = forward_values
 
 @pytest.fixture(scope="module")
 def suite(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("draws")
-    (root / "spec").mkdir()
-    for spec in (DOC, EXACT):
-        (root / "spec" / spec.file_name).write_text(render(spec).text, encoding="utf-8")
-    (root / "drawlog.py").write_text(LOGGER, encoding="utf-8")
-    (root / "truncate_remark.py").write_text(BROKEN, encoding="utf-8")
-    done = subprocess.run([sys.executable, "-m", "talkqa", "generate", "spec", "--out", "gen"], cwd=root,
-                          capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    return root
+    return generated_suite(tmp_path_factory.mktemp("draws"), DOC, EXACT,
+                           files={"drawlog.py": LOGGER, "truncate_remark.py": BROKEN})
 
 
 def run(root: Path, name: str, *, forget: bool, broken: bool = False) -> tuple[dict[str, Any], list[dict[str, Any]]]:

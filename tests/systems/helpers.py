@@ -4,8 +4,11 @@ connector reaches a store (the in-process httpx transport, the direct client, th
 from __future__ import annotations
 
 import dataclasses
+import subprocess
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -24,6 +27,20 @@ from talkqa.systems.generic.simulator import GenericStore, StoreTransport
 from tests.spec.docwriter import DocSpec, FlowSpec, render
 
 WAYS = ("httpx", "direct", "asgi")
+
+
+def generated_suite(root: Path, *specs: DocSpec, files: Mapping[str, str] | None = None) -> Path:
+    """``specs`` written in the vendor's format to ``root/spec`` (and ``files``, e.g. plugins, to ``root``),
+    and their suite generated into ``root/gen`` by ``talkqa generate``, as a QA engineer would."""
+    (root / "spec").mkdir(exist_ok=True)
+    for spec in specs:
+        (root / "spec" / spec.file_name).write_text(render(spec).text, encoding="utf-8")
+    for name, text in (files or {}).items():
+        (root / name).write_text(text, encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "talkqa", "generate", "spec", "--out", "gen"], cwd=root,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return root
 
 
 def document(source: str, target: str, *flows: FlowSpec, name: str | None = None) -> Document:

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from talkqa.runtime.results import load
 from talkqa.systems.generic.profile import Profile
-from tests.spec.docwriter import DocSpec, FlowSpec, RowSpec, render
+from tests.spec.docwriter import DocSpec, FlowSpec, RowSpec
+from tests.systems.helpers import generated_suite
 
 STAMP = Profile().modified_field
 DOC = DocSpec("Acme", "Zenith", "acme", "zenith", flows=(FlowSpec("Person", "Contact", "always", rows=(
@@ -27,11 +28,7 @@ DOC = DocSpec("Acme", "Zenith", "acme", "zenith", flows=(FlowSpec("Person", "Con
 def test_rows_through_the_stamp_field_are_skipped_as_read_only_and_the_rest_of_the_flow_passes(
     tmp_path: Path,
 ) -> None:
-    (tmp_path / "spec").mkdir()
-    (tmp_path / "spec" / DOC.file_name).write_text(render(DOC).text, encoding="utf-8")
-    done = subprocess.run([sys.executable, "-m", "talkqa", "generate", "spec", "--out", "gen"], cwd=tmp_path,
-                          capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
+    generated_suite(tmp_path, DOC)
     results = tmp_path / "results.json"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TALKQA_", "PYTEST_"))} | {"CI": "true"}
     done = subprocess.run([sys.executable, "-m", "pytest", "gen", "-q", "-p", "no:cacheprovider",

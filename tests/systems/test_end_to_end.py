@@ -16,6 +16,7 @@ import pytest
 
 from talkqa.runtime.results import load
 from tests.spec.docwriter import DocSpec, FlowSpec, RowSpec, render
+from tests.systems.helpers import generated_suite
 
 ROWS = (
     RowSpec("id", "PersonId", '"string"'),
@@ -51,14 +52,7 @@ engine._FlowRun._forward_values = forward_values
 @pytest.fixture(scope="module")
 def suite(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The two documents in ``spec/`` and their generated suite in ``gen/``, made by the command."""
-    root = tmp_path_factory.mktemp("e2e")
-    (root / "spec").mkdir()
-    for spec in (ZENITH, SAME):
-        (root / "spec" / spec.file_name).write_text(render(spec).text, encoding="utf-8")
-    (root / "drop_zip.py").write_text(BROKEN, encoding="utf-8")
-    done = subprocess.run([sys.executable, "-m", "talkqa", "generate", "spec", "--out", "gen"], cwd=root,
-                          capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
+    root = generated_suite(tmp_path_factory.mktemp("e2e"), ZENITH, SAME, files={"drop_zip.py": BROKEN})
     assert {p.name for p in (root / "gen").glob("test_*.py")} == {"test_acme_zenith.py", "test_acme_acme.py"}
     return root
 
