@@ -292,8 +292,9 @@ def run_fuzz(request: pytest.FixtureRequest, backend: Any, document: Document, c
         def other_than_current(v: Any) -> bool:
             nonlocal rejected
             filter_saw.append(draws.snapshot(v))
-            rejected += same(v, current)
-            return not same(v, current)
+            equal = same(v, current)
+            rejected += equal
+            return not equal
 
         values = values.filter(other_than_current)
 

@@ -4,6 +4,7 @@ real parser, against an oracle computed here from the rows alone:
 * a path's kind is the declared type most rows give it; a tie is ``string``; only ``N/A`` is ``any``;
 * a path that is also the parent of another path is a conflict, not a field;
 * the identifier is the top-level path spelled ``id`` in any case, read-only (``integer`` when declared so);
+* the profile's write stamp (``modified_field``), when a row names it, is read-only;
 * a conditional row's path is a string field of its side; a conditional flow's path (from the
   predicate) a field of the source entity in the predicate value's kind; a profile's required path
   a required field.

@@ -10,6 +10,8 @@ schema of a (system, entity) is the union of those paths across documents:
   is an object; the leaf use is a *conflict* the checks report;
 * the identifier is the top-level path spelled ``id`` in any case (``ID``, ``Id``), else ``id``:
   it is assigned by the system and read-only;
+* a path whose wire name is the profile's ``modified_field`` (the stamp of each write) is read-only
+  too: the system assigns it;
 * a condition's path ("Dependant on having VALUE in PATH") is a string field of its side;
 * a path the system's profile requires on create (``[entities.X] required``) is a field, required.
 
@@ -93,7 +95,7 @@ class Schema:
                     for rule in flow.match:
                         path = rule.source if side == "source" else rule.target
                         paths.kinds[path].update()  # registers the path; its kind comes from rows
-        from talkqa.systems.generic.profile import DEFAULT
+        from talkqa.systems.generic.profile import DEFAULT  # here: the profile module imports this one
 
         required: dict[tuple[str, str], frozenset[str]] = {}
         assigned: dict[tuple[str, str], frozenset[str]] = {}
